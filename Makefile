@@ -1,0 +1,55 @@
+# Two commands for a newcomer: `make demo` and `make test`.
+# Everything they need is installed here, into ignored folders:
+#   .venv/         JupyterHub from PyPI (pinned in requirements.txt)
+#   node_modules/  configurable-http-proxy from npm (pinned in package.json)
+
+PYTHON     ?= python3
+VENV       := .venv
+JUPYTERHUB := $(VENV)/bin/jupyterhub
+CHP        := node_modules/.bin/configurable-http-proxy
+GO         ?= go
+GOFLAGS_TEST ?= -race -count=1
+
+.PHONY: all deps build vet test unit demo clean
+
+all: build
+
+## deps: install the pinned JupyterHub and configurable-http-proxy (idempotent)
+deps: $(JUPYTERHUB) $(CHP)
+
+$(JUPYTERHUB): requirements.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(CHP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## build: the two services, into bin/
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+## vet: formatting and go vet
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## unit: unit tests only (integration tests skip, saying how to run them)
+unit:
+	$(GO) test $(GOFLAGS_TEST) ./...
+
+## test: vet, unit tests and the integration tests against a real JupyterHub
+test: deps vet
+	HUBTEST_REQUIRE=1 $(GO) test $(GOFLAGS_TEST) ./...
+
+## demo: a real JupyterHub with both services on http://127.0.0.1:8000
+demo: deps build
+	mkdir -p .demo
+	cd .demo && PATH="$(CURDIR)/node_modules/.bin:$$PATH" \
+		WHOAMI_BIN_DIR="$(CURDIR)/bin" \
+		"$(CURDIR)/$(JUPYTERHUB)" -f "$(CURDIR)/examples/service-whoami/jupyterhub_config.py"
+
+clean:
+	rm -rf bin .demo

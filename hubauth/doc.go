@@ -1,0 +1,26 @@
+// Package hubauth lets a Go HTTP service know who is calling it when it runs
+// as a JupyterHub service.
+//
+// JupyterHub hands a service its settings through JUPYTERHUB_* environment
+// variables; [FromEnv] reads and checks them all at once. A request is
+// identified by asking the hub's API (GET {JUPYTERHUB_API_URL}/user) about
+// the token it carries, and admitted when the hub's answer grants one of the
+// service's access scopes (for a hub-managed service named "whoami" that is
+// access:services!service=whoami). Answers are cached, bounded in size and
+// age, and concurrent requests with the same new token make one hub call.
+//
+// The middleware follows the identify-then-require pattern of go-chi/jwtauth:
+// [Authenticator.Identify] finds the caller and stores the result in the
+// request context, [Authenticator.RequireAccess] answers 403 (or the hub's
+// failure as a 5xx) unless the caller may use the service, and
+// [Authenticator.Middleware] chains the two. Handlers read the caller with
+// [UserFromContext]. It is plain func(http.Handler) http.Handler middleware,
+// so it works with net/http's ServeMux and with any router.
+//
+// The behaviour follows JupyterHub's own Python client
+// (jupyterhub.services.auth.HubAuth), with deliberate differences: the cache
+// is bounded and coalesces concurrent misses, a service with no access scopes
+// refuses to start unless told to admit every hub user, tokens with bytes that
+// cannot be a hub token are refused without a hub call, and hub failures are
+// reported as 502, 503 or 504 with a short message naming the API URL.
+package hubauth

@@ -1,0 +1,89 @@
+package hubauth_test
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+
+	"github.com/hubauth-go/whoami/hubauth"
+)
+
+// A service reads its settings from the environment the hub gives it and
+// wraps its handlers in the middleware.
+func Example() {
+	cfg, err := hubauth.FromEnv()
+	if err != nil {
+		log.Fatal(err) // names every variable that is missing or malformed
+	}
+	auth, err := hubauth.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(cfg.ServicePrefix, auth.Middleware(http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			u := hubauth.UserFromContext(r.Context())
+			fmt.Fprintf(w, "hello %s\n", u.Name)
+		})))
+	addr, err := cfg.ListenAddr()
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Fatal(http.ListenAndServe(addr, mux))
+}
+
+// FromEnv reports every problem at once, each naming its variable.
+func ExampleFromEnv() {
+	os.Clearenv()
+	os.Setenv("JUPYTERHUB_API_URL", "hub:8081")
+	_, err := hubauth.FromEnv()
+	fmt.Println(err)
+	// Output:
+	// hubauth: invalid configuration:
+	//   - JUPYTERHUB_API_TOKEN: not set; the hub sets it for the services it launches, an external service needs the api_token from the hub's services configuration
+	//   - JUPYTERHUB_API_URL: want a URL like http://127.0.0.1:8081/hub/api, got "hub:8081"
+	//   - JUPYTERHUB_OAUTH_ACCESS_SCOPES: no access scopes, so no one could be told apart from any hub user: set JUPYTERHUB_SERVICE_NAME (giving access:services!service=NAME) or JUPYTERHUB_OAUTH_ACCESS_SCOPES, or set HUBAUTH_ALLOW_ANY_USER=true to admit every hub user
+}
+
+// Scope filters: an unfiltered scope grants every filtered form of itself,
+// a filtered one only its own target.
+func ExampleScopeGrants() {
+	fmt.Println(hubauth.ScopeGrants("access:services", "access:services!service=whoami"))
+	fmt.Println(hubauth.ScopeGrants("access:services!service=whoami", "access:services!service=whoami"))
+	fmt.Println(hubauth.ScopeGrants("access:services!service=other", "access:services!service=whoami"))
+	fmt.Println(hubauth.ScopeGrants("access:servers!user=ada", "access:servers!server=ada/lab"))
+	// Output:
+	// true
+	// true
+	// false
+	// true
+}
+
+// Identify alone lets a handler serve anonymous callers differently.
+func ExampleAuthenticator_Identify() {
+	auth, err := hubauth.New(hubauth.Config{
+		APIURL:        "http://127.0.0.1:8081/hub/api",
+		APIToken:      "service-token",
+		ServicePrefix: "/",
+		BaseURL:       "/",
+		AccessScopes:  []string{"access:services!service=whoami"},
+		CacheMaxAge:   hubauth.DefaultCacheMaxAge,
+		CacheSize:     hubauth.DefaultCacheSize,
+		HubTimeout:    hubauth.DefaultHubTimeout,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := auth.Identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, err := hubauth.FromContext(r.Context()); err != nil {
+			fmt.Println("anonymous:", err)
+		} else {
+			fmt.Println("hello", u.Name)
+		}
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	// Output:
+	// anonymous: no token: send the header Authorization: token <token>
+}

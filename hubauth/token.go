@@ -1,0 +1,82 @@
+package hubauth
+
+import (
+	"net/http"
+	"strings"
+)
+
+// MaxTokenLength is the longest token hubauth will pass to the hub. Hub
+// tokens are 32 hex digits; the limit leaves room for other token formats
+// while keeping junk out of the cache and the hub's logs.
+const MaxTokenLength = 1024
+
+// SessionCookieName is the cookie in which the hub keeps its login
+// session id. It is part of the cache key, so logging out at the hub
+// (which changes or clears it) is seen by the service at once.
+const SessionCookieName = "jupyterhub-session-id"
+
+// TokenFromHeader returns the token in an "Authorization: token <t>" or
+// "Authorization: bearer <t>" header (scheme in any case), or "".
+func TokenFromHeader(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	i := strings.IndexAny(h, " \t")
+	if i < 0 {
+		return ""
+	}
+	scheme, rest := h[:i], h[i:]
+	if !strings.EqualFold(scheme, "token") && !strings.EqualFold(scheme, "bearer") {
+		return ""
+	}
+	return strings.TrimSpace(rest)
+}
+
+// TokenFromQuery returns the ?token= parameter, or "".
+func TokenFromQuery(r *http.Request) string {
+	return r.URL.Query().Get("token")
+}
+
+// IsWebsocket reports whether the browser says this is a websocket request
+// (Sec-Fetch-Mode: websocket). Browsers cannot set headers on websockets,
+// so the hub accepts ?token= on them even when it is otherwise off.
+func IsWebsocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Sec-Fetch-Mode"), "websocket")
+}
+
+// tokenFrom finds the token a request carries, in the hub's order: the URL
+// (when allowed, or on websockets), then the Authorization header.
+func tokenFrom(r *http.Request, allowInURL bool) string {
+	if allowInURL || IsWebsocket(r) {
+		if t := TokenFromQuery(r); t != "" {
+			return t
+		}
+	}
+	return TokenFromHeader(r)
+}
+
+// plausibleToken reports whether t could be a token: visible ASCII only and
+// not too long. Anything else is refused without asking the hub, so a
+// hostile value can neither break the request to the hub (a control byte in
+// a header is an error there, which must not become a 5xx here) nor grow
+// the cache with junk the hub would reject anyway.
+func plausibleToken(t string) bool {
+	if t == "" || len(t) > MaxTokenLength {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// sessionID returns the hub session id cookie, or "" when absent or not
+// plausible (the cookie is the caller's to forge; it only narrows the cache
+// key, so a bad one is simply ignored).
+func sessionID(r *http.Request) string {
+	c, err := r.Cookie(SessionCookieName)
+	if err != nil || len(c.Value) > 128 {
+		return ""
+	}
+	return c.Value
+}
