@@ -1,0 +1,225 @@
+package hubtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Hub is a running JupyterHub with its proxy.
+type Hub struct {
+	// URL is the proxy's public address, e.g. http://127.0.0.1:40123, where
+	// browsers and clients reach the hub (/hub/) and services (/services/).
+	URL string
+	// APIURL is the hub's API as managed services are given it
+	// (JUPYTERHUB_API_URL): the hub directly, not through the proxy.
+	APIURL string
+	// AdminToken belongs to the rig's admin service; API uses it.
+	AdminToken string
+	// Dir holds the config, database and log.
+	Dir string
+
+	hubPort, proxyAPIPort int
+	proxyToken            string
+	config                string
+	services              []Service
+	proc                  *Process
+}
+
+// StartTimeout bounds how long the hub may take to come up.
+const StartTimeout = 90 * time.Second
+
+// Start runs a hub for the test on free loopback ports, waits until it
+// answers and the proxy routes every service with a URL, and stops it
+// (with everything it started) when the test ends.
+func Start(t testing.TB, opts Options) *Hub {
+	t.Helper()
+	Require(t)
+	h := &Hub{
+		URL:          fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)),
+		AdminToken:   RandomToken(),
+		Dir:          t.TempDir(),
+		hubPort:      FreePort(t),
+		proxyAPIPort: FreePort(t),
+		proxyToken:   RandomToken(),
+		services:     opts.Services,
+	}
+	h.APIURL = fmt.Sprintf("http://127.0.0.1:%d/hub/api", h.hubPort)
+	config, err := h.writeConfig(opts)
+	if err != nil {
+		t.Fatalf("write hub config: %v", err)
+	}
+	h.config = config
+	h.start(t)
+	return h
+}
+
+func (h *Hub) start(t testing.TB) {
+	t.Helper()
+	env := []string{
+		"PATH=" + filepath.Dir(ProxyPath()) + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"CONFIGPROXY_AUTH_TOKEN=" + h.proxyToken,
+	}
+	for _, k := range []string{"HUBTEST_DEBUG", "LANG", "LC_ALL", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	h.proc = startIn(t, h.Dir, JupyterHubPath(), env, "-f", h.config)
+	t.Cleanup(func() { h.stop() })
+	if err := h.waitReady(StartTimeout); err != nil {
+		t.Fatalf("JupyterHub did not come up: %v\nhub log:\n%s", err, h.LogTail())
+	}
+}
+
+// waitReady polls until the hub answers through the proxy and the proxy
+// has a route for every service with a URL: the hub adds those only after
+// its managed services started, so tests can call them at once.
+func (h *Hub) waitReady(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	c := &http.Client{Timeout: 2 * time.Second}
+	var last error
+	for time.Now().Before(deadline) {
+		if !h.proc.Running() {
+			return fmt.Errorf("jupyterhub exited: %v", h.proc.err)
+		}
+		if last = h.ready(c); last == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("after %s: %v", limit, last)
+}
+
+func (h *Hub) ready(c *http.Client) error {
+	resp, err := c.Get(h.URL + "/hub/api/")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET /hub/api/ through the proxy: %s", resp.Status)
+	}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/api/routes", h.proxyAPIPort), nil)
+	req.Header.Set("Authorization", "token "+h.proxyToken)
+	resp, err = c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var routes map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&routes); err != nil {
+		return fmt.Errorf("proxy routes: %v", err)
+	}
+	for _, s := range h.services {
+		if s.URL == "" {
+			continue
+		}
+		route := "/services/" + s.Name
+		if _, ok := routes[route]; !ok {
+			if _, ok := routes[route+"/"]; !ok {
+				return fmt.Errorf("proxy has no route %s yet", route)
+			}
+		}
+	}
+	return nil
+}
+
+// Stop shuts the hub down (SIGTERM, as an operator would); it takes the
+// proxy and its managed services with it. Services run by the test keep
+// running, which is how tests see what a service does while the hub is down.
+func (h *Hub) Stop(t testing.TB) {
+	t.Helper()
+	if err := h.stop(); err != nil {
+		t.Logf("stopping JupyterHub: %v", err)
+	}
+	// The hub may leave its port in TIME_WAIT but not bound; make sure no
+	// one answers any more.
+	if _, err := (&http.Client{Timeout: time.Second}).Get(h.APIURL + "/"); err == nil {
+		t.Fatalf("JupyterHub still answers at %s after stop", h.APIURL)
+	}
+}
+
+// Restart starts the hub again after Stop, with the same ports, config and
+// database, so users and tokens survive.
+func (h *Hub) Restart(t testing.TB) {
+	t.Helper()
+	_ = h.stop()
+	h.start(t)
+}
+
+// stop ends the hub and whatever it started. The hub runs the proxy and
+// managed services in their own sessions, so a hub that has to be killed
+// would leave them behind: they are found as its children first and
+// stopped after it.
+func (h *Hub) stop() error {
+	if h.proc == nil || !h.proc.Running() {
+		return nil
+	}
+	children := childrenOf(h.proc.Pid())
+	err := h.proc.Stop()
+	for _, pid := range children {
+		stopPid(pid)
+	}
+	return err
+}
+
+// LogTail is the end of the hub's log (which includes the proxy's).
+func (h *Hub) LogTail() string {
+	if h.proc == nil {
+		return ""
+	}
+	return tail(h.proc.Output(), 8000)
+}
+
+// childrenOf lists the pids whose parent is pid, from /proc.
+func childrenOf(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may contain spaces, so split after ')'.
+		s := string(stat)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// stopPid ends a process left behind: SIGTERM, then SIGKILL after 5s.
+func stopPid(pid int) {
+	if syscall.Kill(pid, 0) != nil {
+		return
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	for i := 0; i < 50; i++ {
+		if syscall.Kill(pid, 0) != nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+}

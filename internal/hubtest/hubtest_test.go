@@ -1,0 +1,66 @@
+package hubtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) { os.Exit(Main(m)) }
+
+// The rig itself: a hub comes up, the admin service can create users,
+// groups memberships and tokens, those tokens identify the user, and they
+// survive a restart.
+func TestHubLifecycle(t *testing.T) {
+	hub := Start(t, Options{
+		Groups: []string{"g"},
+		Roles:  []Role{{Name: "g-readers", Scopes: []string{"read:users:name"}, Groups: []string{"g"}}},
+	})
+	hub.CreateUser(t, "ada")
+	hub.AddToGroup(t, "g", "ada")
+	token := hub.NewToken(t, "ada", nil)
+
+	whoami := func() (int, map[string]any) {
+		req, err := http.NewRequest("GET", hub.URL+"/hub/api/user", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "token "+token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var model map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&model)
+		return resp.StatusCode, model
+	}
+	status, model := whoami()
+	require.Equal(t, 200, status)
+	require.Equal(t, "ada", model["name"])
+	require.Equal(t, []any{"g"}, model["groups"])
+
+	hub.RemoveFromGroup(t, "g", "ada")
+	_, model = whoami()
+	require.Equal(t, []any{}, model["groups"])
+
+	hub.Stop(t)
+	_, err := http.Get(hub.URL + "/hub/api/")
+	require.Error(t, err, "the proxy stops with the hub")
+
+	hub.Restart(t)
+	status, model = whoami()
+	require.Equal(t, 200, status, "tokens survive a restart")
+	require.Equal(t, "ada", model["name"])
+}
+
+func TestRequireSkipsOrFails(t *testing.T) {
+	// Exercised for real by every integration test; here only the rule for
+	// when it must not skip.
+	t.Setenv("HUBTEST_REQUIRE", "")
+	t.Setenv("CI", "true")
+	require.True(t, required())
+	t.Setenv("CI", "")
+	require.False(t, required())
+	t.Setenv("HUBTEST_REQUIRE", "1")
+	require.True(t, required())
+}
