@@ -67,6 +67,28 @@ type Config struct {
 	CacheSize int
 	// HubTimeout bounds one call to the hub API.
 	HubTimeout time.Duration
+
+	// The rest is for services that log browsers in through the hub's
+	// OAuth provider ([NewOAuth]); token-only services ignore it.
+
+	// ClientID is the service's OAuth client id, service-<name> by default.
+	// The login cookie is named after it.
+	ClientID string
+	// OAuthCallbackURL is the redirect URI registered with the hub: a path
+	// (for a hub-managed service, prefix + "oauth_callback") or a full URL.
+	OAuthCallbackURL string
+	// PublicURL is the deployment's public URL, when configured; an https
+	// scheme makes cookies Secure.
+	PublicURL string
+	// CookieHostPrefix names cookies __Host-<name>, with Path=/ and Secure.
+	CookieHostPrefix bool
+	// CookieOptions are extra attributes for the login cookie.
+	CookieOptions CookieOptions
+	// CookieSecret keys the login and state cookies. Empty derives keys from
+	// APIToken, which replicas sharing the token agree on.
+	CookieSecret []byte
+	// OldCookieSecrets still open cookies made with them, for rotation.
+	OldCookieSecrets [][]byte
 }
 
 // Setting documents one environment variable that [FromEnv] reads.
@@ -80,7 +102,7 @@ type Setting struct {
 // reader needs them. Commands print it for -h and the README's table is
 // written from it, so the three never disagree.
 func Settings() []Setting {
-	return []Setting{
+	return append([]Setting{
 		{"JUPYTERHUB_API_TOKEN", "(required)", "the service's own token; set by the hub for managed services"},
 		{"JUPYTERHUB_API_URL", "http://127.0.0.1:8081{hub prefix}api", "the hub's API base URL (http, https or http+unix)"},
 		{"JUPYTERHUB_SERVICE_NAME", "", "the service's name; gives the default access scope access:services!service=NAME"},
@@ -94,7 +116,7 @@ func Settings() []Setting {
 		{"HUBAUTH_CACHE_MAX_AGE", "300s", "how long a hub answer is reused (seconds, or a Go duration like 2m); 0 disables reuse"},
 		{"HUBAUTH_CACHE_SIZE", strconv.Itoa(DefaultCacheSize), "the most hub answers kept in memory"},
 		{"HUBAUTH_HUB_TIMEOUT", DefaultHubTimeout.String(), "time limit for one call to the hub API (seconds or a Go duration)"},
-	}
+	}, oauthSettings()...)
 }
 
 // FromEnv reads the service's configuration from the JUPYTERHUB_* (and
@@ -110,10 +132,8 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		v, _ := lookup(name)
 		return strings.TrimSpace(v)
 	}
-	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
-	}
+	var errs problems
+	bad := errs.add
 
 	cfg := Config{
 		APIToken:      get("JUPYTERHUB_API_TOKEN"),
@@ -187,6 +207,8 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 
+	readOAuthEnv(&cfg, get, bad)
+
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -194,6 +216,21 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		return cfg, &ConfigError{Problems: flatten(errs)}
 	}
 	return cfg, nil
+}
+
+// problems collects what is wrong with a configuration, each problem
+// naming the variable that sets it.
+type problems []error
+
+func (p *problems) add(name, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &ConfigError{Problems: p}
 }
 
 // ConfigError lists every problem found in a configuration.
@@ -217,10 +254,8 @@ func (e *ConfigError) Unwrap() []error { return e.Problems }
 // Validate checks a Config and reports every problem at once, each naming
 // the environment variable that sets the field.
 func (c Config) Validate() error {
-	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
-	}
+	var errs problems
+	bad := errs.add
 	if c.APIToken == "" {
 		bad("JUPYTERHUB_API_TOKEN", "not set; the hub sets it for the services it launches, an external service needs the api_token from the hub's services configuration")
 	}
@@ -264,10 +299,7 @@ func (c Config) Validate() error {
 	if c.HubTimeout <= 0 {
 		bad("HUBAUTH_HUB_TIMEOUT", "must be positive, got %s", c.HubTimeout)
 	}
-	if len(errs) > 0 {
-		return &ConfigError{Problems: errs}
-	}
-	return nil
+	return errs.err()
 }
 
 // ListenAddr is the host:port of ServiceURL, where the service should listen.

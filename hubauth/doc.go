@@ -17,6 +17,17 @@
 // [UserFromContext]. It is plain func(http.Handler) http.Handler middleware,
 // so it works with net/http's ServeMux and with any router.
 //
+// Browsers cannot send tokens; they log in through the hub's OAuth2
+// provider. [NewOAuth] adds that: [OAuth.Middleware] sends a browser without
+// a login to the hub's authorize page (with PKCE), finishes the login at the
+// service's oauth_callback, and from then on identifies it by an encrypted
+// login cookie holding its hub token. Nothing is kept in server memory: the
+// state of a login in flight travels in an encrypted state cookie, and the
+// cookie keys come from HUBAUTH_COOKIE_SECRET or are derived from the API
+// token, so replicas and restarted processes accept each other's logins.
+// Cookie-authenticated requests that are not plain navigation must carry an
+// XSRF token, as JupyterHub's own pages must.
+//
 // The behaviour follows JupyterHub's own Python client
 // (jupyterhub.services.auth.HubAuth), with deliberate differences: the cache
 // is bounded and coalesces concurrent misses, a service with no access scopes

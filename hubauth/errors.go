@@ -72,13 +72,19 @@ func (e *HubError) HTTPStatus() int {
 func statusFor(err error) (int, string) {
 	var hubErr *HubError
 	var forbidden *ForbiddenError
+	var loginErr *LoginError
 	switch {
 	case errors.As(err, &hubErr):
 		return hubErr.HTTPStatus(), hubErr.Message
 	case errors.As(err, &forbidden):
 		return http.StatusForbidden, forbidden.Error()
-	case errors.Is(err, ErrNoToken), errors.Is(err, ErrInvalidToken):
+	case errors.Is(err, ErrNoToken), errors.Is(err, ErrInvalidToken), errors.Is(err, ErrXSRF),
+		errors.Is(err, ErrLoginCookie), errors.Is(err, errStateMismatch):
 		return http.StatusForbidden, err.Error()
+	case errors.Is(err, errStateMissing), errors.Is(err, errStateMalformed), errors.Is(err, errStateNoCookie):
+		return http.StatusBadRequest, err.Error()
+	case errors.As(err, &loginErr):
+		return loginErr.Status, loginErr.Message
 	default:
 		return http.StatusInternalServerError, "could not identify the caller"
 	}

@@ -87,3 +87,39 @@ func ExampleAuthenticator_Identify() {
 	// Output:
 	// anonymous: no token: send the header Authorization: token <token>
 }
+
+// A browser-facing service logs its users in through the hub's OAuth
+// provider. Middleware answers the callback at the prefix's
+// oauth_callback, sends browsers without a login to the hub, and passes on
+// the rest with the user in the context. Requests with a token header work
+// too, without a cookie.
+func ExampleNewOAuth() {
+	cfg, err := hubauth.FromEnv() // as the hub sets it for a managed service
+	if err != nil {
+		log.Fatal(err)
+	}
+	auth, err := hubauth.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	login, err := hubauth.NewOAuth(auth)
+	if err != nil {
+		log.Fatal(err)
+	}
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "Hello, %s!\n", hubauth.UserFromContext(r.Context()).Name)
+	})
+	mux := http.NewServeMux()
+	mux.Handle(cfg.ServicePrefix, login.Middleware(hello))
+	addr, _ := cfg.ListenAddr()
+	log.Fatal(http.ListenAndServe(addr, mux))
+}
+
+// SafeNext keeps the redirect after a login on the service.
+func ExampleSafeNext() {
+	fmt.Println(hubauth.SafeNext("/services/whoami/", "/services/whoami/page?x=1"))
+	fmt.Println(hubauth.SafeNext("/services/whoami/", "//evil.example/"))
+	// Output:
+	// /services/whoami/page?x=1
+	// /services/whoami/
+}

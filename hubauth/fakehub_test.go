@@ -23,6 +23,8 @@ type fakeHub struct {
 	body   string
 	delay  time.Duration
 	gate   chan struct{} // when set, requests wait for it to close
+	// token answers POST /hub/api/oauth2/token when set.
+	token http.HandlerFunc
 }
 
 func newFakeHub(t testing.TB) *fakeHub {
@@ -47,6 +49,10 @@ func (h *fakeHub) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if r.URL.Path == "/hub/api/oauth2/token" && h.token != nil {
+		h.token(w, r)
+		return
 	}
 	if r.URL.Path != "/hub/api/user" {
 		http.NotFound(w, r)

@@ -78,6 +78,9 @@ func (a *Authenticator) Allowed(u *User) bool {
 type identity struct {
 	user *User
 	err  error
+	// loginFixes is set when logging in again through the hub would help:
+	// no credentials, or a login cookie the hub no longer accepts.
+	loginFixes bool
 }
 
 // contextKey is unexported so no other package can read or forge it.
@@ -94,7 +97,7 @@ func (a *Authenticator) Identify(next http.Handler) http.Handler {
 }
 
 func (a *Authenticator) identify(r *http.Request) *http.Request {
-	if _, ok := r.Context().Value(contextKey{}).(*identity); ok {
+	if _, ok := identityOf(r); ok {
 		return r
 	}
 	id := &identity{}
@@ -102,12 +105,27 @@ func (a *Authenticator) identify(r *http.Request) *http.Request {
 	if token == "" {
 		id.err = ErrNoToken
 	} else {
-		id.user, id.err = a.UserForToken(r.Context(), sessionID(r), token)
+		id.user, id.err = a.check(r.Context(), sessionID(r), token)
 	}
-	if id.err == nil && !a.Allowed(id.user) {
-		id.err = &ForbiddenError{User: id.user, Needed: a.cfg.AccessScopes}
+	return withIdentity(r, id)
+}
+
+// check identifies token's owner and applies the access scopes.
+func (a *Authenticator) check(ctx context.Context, sessionID, token string) (*User, error) {
+	u, err := a.UserForToken(ctx, sessionID, token)
+	if err == nil && !a.Allowed(u) {
+		err = &ForbiddenError{User: u, Needed: a.cfg.AccessScopes}
 	}
+	return u, err
+}
+
+func withIdentity(r *http.Request, id *identity) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), contextKey{}, id))
+}
+
+func identityOf(r *http.Request) (*identity, bool) {
+	id, ok := r.Context().Value(contextKey{}).(*identity)
+	return id, ok
 }
 
 // RequireAccess lets the request through only when its caller may use this

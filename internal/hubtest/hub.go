@@ -30,6 +30,7 @@ type Hub struct {
 	proxyToken            string
 	config                string
 	services              []Service
+	env                   []string
 	proc                  *Process
 }
 
@@ -50,6 +51,7 @@ func Start(t testing.TB, opts Options) *Hub {
 		proxyAPIPort: FreePort(t),
 		proxyToken:   RandomToken(),
 		services:     opts.Services,
+		env:          opts.Env,
 	}
 	h.APIURL = fmt.Sprintf("http://127.0.0.1:%d/hub/api", h.hubPort)
 	config, err := h.writeConfig(opts)
@@ -72,6 +74,7 @@ func (h *Hub) start(t testing.TB) {
 			env = append(env, k+"="+v)
 		}
 	}
+	env = append(env, h.env...)
 	h.proc = startIn(t, h.Dir, JupyterHubPath(), env, "-f", h.config)
 	t.Cleanup(func() { h.stop() })
 	if err := h.waitReady(StartTimeout); err != nil {
@@ -118,11 +121,30 @@ func (h *Hub) ready(c *http.Client) error {
 	if err := json.NewDecoder(resp.Body).Decode(&routes); err != nil {
 		return fmt.Errorf("proxy routes: %v", err)
 	}
-	for _, s := range h.services {
+	// Every service the hub knows with a URL, whether from Options or a
+	// loaded config file, needs its route.
+	req, _ = http.NewRequest("GET", h.APIURL+"/services", nil)
+	req.Header.Set("Authorization", "token "+h.AdminToken)
+	resp, err = c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var services map[string]struct {
+		URL    string `json:"url"`
+		Prefix string `json:"prefix"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&services); err != nil {
+		return fmt.Errorf("GET /hub/api/services: %s: %v", resp.Status, err)
+	}
+	for name, s := range services {
 		if s.URL == "" {
 			continue
 		}
-		route := "/services/" + s.Name
+		route := strings.TrimSuffix(s.Prefix, "/")
+		if route == "" {
+			route = "/services/" + name
+		}
 		if _, ok := routes[route]; !ok {
 			if _, ok := routes[route+"/"]; !ok {
 				return fmt.Errorf("proxy has no route %s yet", route)

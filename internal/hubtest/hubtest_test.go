@@ -2,6 +2,7 @@ package hubtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"testing"
@@ -15,10 +16,19 @@ func TestMain(m *testing.M) { os.Exit(Main(m)) }
 // groups memberships and tokens, those tokens identify the user, and they
 // survive a restart.
 func TestHubLifecycle(t *testing.T) {
+	svcURL := fmt.Sprintf("http://127.0.0.1:%d", FreePort(t))
 	hub := Start(t, Options{
-		Groups: []string{"g"},
+		Services: []Service{{Name: "elsewhere", URL: svcURL}},
+		Groups:   []string{"g"},
 		Roles:  []Role{{Name: "g-readers", Scopes: []string{"read:users:name"}, Groups: []string{"g"}}},
 	})
+	// Readiness waits for the routes of services with a URL, read from
+	// the hub's own list.
+	var services map[string]struct{ URL, Prefix string }
+	require.Equal(t, 200, hub.API(t, "GET", "/services", nil, &services))
+	require.Equal(t, svcURL, services["elsewhere"].URL)
+	require.Equal(t, "/services/elsewhere/", services["elsewhere"].Prefix)
+
 	hub.CreateUser(t, "ada")
 	hub.AddToGroup(t, "g", "ada")
 	token := hub.NewToken(t, "ada", nil)

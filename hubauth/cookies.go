@@ -1,0 +1,112 @@
+package hubauth
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/securecookie"
+)
+
+// hostPrefix is the cookie name prefix that makes browsers insist on
+// Secure, Path=/ and no Domain (RFC 6265bis §4.1.3.2).
+const hostPrefix = "__Host-"
+
+// cookieJar knows the names, attributes and seals of the service's cookies.
+type cookieJar struct {
+	cfg       Config
+	keys      *cookieKeys
+	login     string // login cookie name: the client id, maybe __Host- prefixed
+	stateBase string // state cookie name; a second login in flight gets a suffix
+	path      string
+	publicTLS bool // JUPYTERHUB_PUBLIC_URL is https
+	publicSet bool
+}
+
+func newCookieJar(cfg Config, keys *cookieKeys) *cookieJar {
+	j := &cookieJar{cfg: cfg, keys: keys, login: cfg.ClientID, path: cfg.ServicePrefix}
+	if cfg.CookieHostPrefix {
+		j.login = hostPrefix + cfg.ClientID
+		j.path = "/"
+	}
+	j.stateBase = j.login + "-oauth-state"
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme != "" {
+		j.publicSet = true
+		j.publicTLS = u.Scheme == "https"
+	}
+	return j
+}
+
+// secure reports whether the browser reached us over https, so cookies must
+// be Secure. r.URL.Scheme is always empty on a server and r.TLS is nil
+// behind a TLS-terminating proxy, so the configured public URL decides, and
+// without one the X-Forwarded-Proto the proxy sets.
+func (j *cookieJar) secure(r *http.Request) bool {
+	switch {
+	case j.cfg.CookieHostPrefix, j.cfg.CookieOptions.Secure, r.TLS != nil:
+		return true
+	case j.publicSet:
+		return j.publicTLS
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
+}
+
+func (j *cookieJar) cookie(r *http.Request, name, value string) *http.Cookie {
+	c := &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     j.path,
+		HttpOnly: true,
+		Secure:   j.secure(r),
+		SameSite: j.cfg.CookieOptions.SameSite,
+	}
+	if c.SameSite == 0 {
+		c.SameSite = http.SameSiteLaxMode
+	}
+	if !j.cfg.CookieHostPrefix {
+		c.Domain = j.cfg.CookieOptions.Domain
+	}
+	return c
+}
+
+// setLogin stores the hub token in the sealed login cookie.
+func (j *cookieJar) setLogin(w http.ResponseWriter, r *http.Request, token string) error {
+	v, err := securecookie.EncodeMulti(j.login, token, j.keys.login...)
+	if err != nil {
+		return err
+	}
+	c := j.cookie(r, j.login, v)
+	if age := j.cfg.CookieOptions.MaxAge; age > 0 {
+		c.MaxAge = int(age / time.Second)
+	}
+	http.SetCookie(w, c)
+	return nil
+}
+
+// loginToken opens the login cookie. present is false when there is none;
+// err is set when there is one that cannot be opened (tampered, expired, or
+// sealed with a key no longer accepted).
+func (j *cookieJar) loginToken(r *http.Request) (token string, present bool, err error) {
+	c, err := r.Cookie(j.login)
+	if err != nil {
+		return "", false, nil
+	}
+	if err := securecookie.DecodeMulti(j.login, c.Value, &token, j.keys.login...); err != nil {
+		return "", true, err
+	}
+	return token, true, nil
+}
+
+// clear tells the browser to drop a cookie.
+func (j *cookieJar) clear(w http.ResponseWriter, r *http.Request, name string) {
+	c := j.cookie(r, name, "")
+	c.MaxAge = -1
+	http.SetCookie(w, c)
+}
+
+// isState reports whether a cookie name is one of our state cookies.
+func (j *cookieJar) isState(name string) bool {
+	return name == j.stateBase || strings.HasPrefix(name, j.stateBase+"-")
+}

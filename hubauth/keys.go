@@ -1,0 +1,84 @@
+package hubauth
+
+import (
+	"crypto/hkdf"
+	"crypto/sha256"
+	"time"
+
+	"github.com/gorilla/securecookie"
+)
+
+// cookieKeys are the codecs that seal the login and state cookies, and the
+// key that makes XSRF tokens. Each purpose has its own keys, derived with
+// HKDF (RFC 5869) from one secret, so a value made for one can never be
+// opened as another; securecookie also binds every value to its cookie name.
+//
+// The secret is Config.CookieSecret when set. Otherwise it is the service's
+// API token: replicas that share the token agree on the keys, and a
+// restarted process still opens the cookies it set before, with nothing
+// more to configure. Whoever holds the API token can already act as the
+// service, so deriving from it gives no one new powers; rotating the token
+// logs everyone out, which is what a rotation is for.
+type cookieKeys struct {
+	login []securecookie.Codec // newest secret first; old ones only open
+	state []securecookie.Codec
+	xsrf  []byte
+}
+
+// Lifetimes checked inside the sealed value, whatever the browser does
+// with the cookie's own expiry.
+const (
+	stateCookieMaxAge = 10 * time.Minute
+	loginCookieMaxAge = 30 * 24 * time.Hour
+)
+
+func newCookieKeys(cfg Config) (*cookieKeys, error) {
+	secrets := [][]byte{cfg.CookieSecret}
+	origin := "cookie-secret"
+	if len(cfg.CookieSecret) == 0 {
+		secrets[0] = []byte(cfg.APIToken)
+		origin = "api-token"
+	}
+	secrets = append(secrets, cfg.OldCookieSecrets...)
+
+	k := &cookieKeys{}
+	for i, secret := range secrets {
+		if i > 0 {
+			origin = "cookie-secret"
+		}
+		derive := func(purpose string, n int) ([]byte, error) {
+			// The client id in the info keeps two services that share a
+			// secret from accepting each other's cookies.
+			return hkdf.Key(sha256.New, secret, nil, "hubauth/v1 "+origin+" "+purpose+" "+cfg.ClientID, n)
+		}
+		for _, p := range []struct {
+			purpose string
+			maxAge  time.Duration
+			dst     *[]securecookie.Codec
+		}{
+			{"login", loginCookieMaxAge, &k.login},
+			{"state", stateCookieMaxAge, &k.state},
+		} {
+			hashKey, err := derive(p.purpose+" hmac-sha256", 32)
+			if err != nil {
+				return nil, err
+			}
+			blockKey, err := derive(p.purpose+" aes-256", 32)
+			if err != nil {
+				return nil, err
+			}
+			sc := securecookie.New(hashKey, blockKey)
+			sc.SetSerializer(securecookie.JSONEncoder{})
+			sc.MaxAge(int(p.maxAge / time.Second))
+			*p.dst = append(*p.dst, sc)
+		}
+		if i == 0 {
+			x, err := derive("xsrf hmac-sha256", 32)
+			if err != nil {
+				return nil, err
+			}
+			k.xsrf = x
+		}
+	}
+	return k, nil
+}

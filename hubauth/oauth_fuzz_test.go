@@ -1,0 +1,102 @@
+package hubauth
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// FuzzSafeNext: whatever the return URL, the redirect stays on the service.
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/services/whoami/x?y=z", "//evil", "/\\evil", "/%2F%2Fevil", "https://evil/", "/services/whoami/../..//evil"} {
+		f.Add("/services/whoami/", s)
+		f.Add("/", s)
+	}
+	f.Fuzz(func(t *testing.T, prefix, next string) {
+		if u, err := url.Parse(prefix); err != nil || u.Path != prefix || u.RawPath != "" ||
+			!strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") || strings.HasPrefix(prefix, "//") ||
+			strings.ContainsAny(prefix, "\\") {
+			return // prefixes are plain paths from the hub's configuration
+		}
+		got := SafeNext(prefix, next)
+		if !strings.HasPrefix(got, prefix) {
+			t.Fatalf("SafeNext(%q, %q) = %q leaves the prefix", prefix, next, got)
+		}
+		u, err := url.Parse(got)
+		if err != nil || u.Host != "" || u.Scheme != "" {
+			t.Fatalf("SafeNext(%q, %q) = %q is not a local path", prefix, next, got)
+		}
+		p, _ := url.PathUnescape(u.EscapedPath())
+		if strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(got, "\\\r\n") {
+			t.Fatalf("SafeNext(%q, %q) = %q could be read as another host", prefix, next, got)
+		}
+	})
+}
+
+// FuzzOAuthCallback: whatever the browser brings to the callback (query,
+// state cookie, login cookie), the answer is a redirect or a 4xx, never a
+// 5xx or a panic. The fake hub refuses every code, as it would a forged one.
+func FuzzOAuthCallback(f *testing.F) {
+	hub := newFakeHub(f)
+	hub.token = func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte(`{"error": "invalid_grant"}`))
+	}
+	a, err := New(oauthConfig(hub.apiURL()))
+	if err != nil {
+		f.Fatal(err)
+	}
+	o, err := NewOAuth(a)
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := o.Middleware(echoUser)
+
+	// A genuine state parameter and cookie to mutate from.
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/services/whoami/", nil))
+	loc, _ := url.Parse(w.Header().Get("Location"))
+	state := loc.Query().Get("state")
+	cookie := w.Result().Cookies()[0].Value
+	f.Add("code=c&state="+url.QueryEscape(state), "service-whoami-oauth-state", cookie, "")
+	f.Add("code=c&state="+url.QueryEscape(state), "service-whoami-oauth-state-abc", cookie, "x")
+	f.Add("error=x&error_description=%ff%00", "", "", "")
+	f.Add("code=&state=", "service-whoami-oauth-state", "", "MTIz|bad|cookie")
+	f.Add("code=c&state=a.b.c", "service-whoami-oauth-state", "a=b", "")
+
+	f.Fuzz(func(t *testing.T, query, stateName, stateValue, login string) {
+		r, err := http.NewRequest("GET", "/services/whoami/oauth_callback", nil)
+		if err != nil {
+			t.Skip()
+		}
+		r.URL.RawQuery = query
+		if stateName != "" {
+			r.Header.Add("Cookie", stateName+"="+stateValue)
+		}
+		if login != "" {
+			r.Header.Add("Cookie", "service-whoami="+login)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code >= 500 || (w.Code >= 300 && w.Code < 400 && !strings.HasPrefix(w.Header().Get("Location"), "/services/whoami/")) {
+			t.Fatalf("callback ?%s answered %d %s %s", query, w.Code, w.Header().Get("Location"), w.Body.String())
+		}
+	})
+}
+
+// FuzzParseCookieOptions: any JUPYTERHUB_COOKIE_OPTIONS value is read or
+// refused with an error, never a panic.
+func FuzzParseCookieOptions(f *testing.F) {
+	for _, s := range []string{`{}`, `{"secure": true, "samesite": "None"}`, `{"max_age": 1e300}`, `{"expires_days": -1}`, `[]`, `{"domain": 5}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		opts, err := ParseCookieOptions(raw)
+		if err == nil && opts.MaxAge < 0 {
+			t.Fatalf("negative max age from %q", raw)
+		}
+	})
+}

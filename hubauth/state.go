@@ -1,0 +1,146 @@
+package hubauth
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/securecookie"
+)
+
+// oauthState is everything the callback needs to finish a login, sealed
+// into the state cookie. Nothing is kept in memory, so whichever replica
+// (or restarted process) the hub's redirect reaches can finish it.
+type oauthState struct {
+	// Nonce is also sent to the hub as the OAuth state parameter and comes
+	// back on the callback; the two must match.
+	Nonce string `json:"n"`
+	// Next is where the browser was going: a path and query on this service.
+	Next string `json:"u"`
+	// Verifier is the PKCE code verifier (RFC 7636) for the code exchange.
+	Verifier string `json:"v"`
+}
+
+// Why a callback is refused. All are the browser's problem (4xx), never
+// ours.
+var (
+	errStateMissing   = errors.New("OAuth callback without a state")
+	errStateMalformed = errors.New("OAuth state is malformed or expired: start the login again")
+	errStateNoCookie  = errors.New("OAuth state cookie is missing or expired: start the login again")
+	errStateMismatch  = errors.New("OAuth state does not match this browser's login: start the login again")
+)
+
+// randomString returns n random bytes, base64url-encoded.
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// stateParam is the OAuth state parameter: sealed like the cookie (so it
+// is opaque and cannot be forged), it names the state cookie to check it
+// against and carries the return URL, which a callback that lost the race
+// to another login in the same browser still needs.
+type stateParam struct {
+	Nonce  string `json:"n"`
+	Suffix string `json:"s,omitempty"`
+	Next   string `json:"u"`
+}
+
+// stateParamName binds sealed state parameters to their use in
+// securecookie's MAC, so a state cookie's value cannot pose as one.
+const stateParamName = "oauth-state-parameter"
+
+// maxStateParam bounds the state parameter read from a callback.
+const maxStateParam = 4096
+
+// newState makes the state for a login that should end at next. The state
+// cookie's name is stateBase, or, when a login is already in flight in
+// this browser (another tab), stateBase-<suffix>, so that both can finish.
+func (j *cookieJar) newState(r *http.Request, next string) (st oauthState, param, cookieName string, err error) {
+	st = oauthState{Nonce: randomString(32), Next: next, Verifier: randomString(32)}
+	p := stateParam{Nonce: st.Nonce, Next: next}
+	cookieName = j.stateBase
+	if _, err := r.Cookie(j.stateBase); err == nil {
+		p.Suffix = randomString(6)
+		cookieName += "-" + p.Suffix
+	}
+	param, err = securecookie.EncodeMulti(stateParamName, p, j.keys.state...)
+	return st, param, cookieName, err
+}
+
+// setState seals st into the cookie named name.
+func (j *cookieJar) setState(w http.ResponseWriter, r *http.Request, name string, st oauthState) error {
+	v, err := securecookie.EncodeMulti(name, st, j.keys.state...)
+	if err != nil {
+		return err
+	}
+	c := j.cookie(r, name, v)
+	c.MaxAge = int(stateCookieMaxAge.Seconds())
+	http.SetCookie(w, c)
+	return nil
+}
+
+// readState opens the callback's state parameter, finds the state cookie
+// it names, and checks that the two belong together. next is the return
+// URL from the parameter, set whenever the parameter could be opened.
+func (j *cookieJar) readState(r *http.Request, param string) (st oauthState, next string, err error) {
+	if param == "" {
+		return st, "", errStateMissing
+	}
+	var p stateParam
+	if len(param) > maxStateParam || securecookie.DecodeMulti(stateParamName, param, &p, j.keys.state...) != nil ||
+		p.Nonce == "" || !isBase64URL(p.Suffix) {
+		return st, "", errStateMalformed
+	}
+	name := j.stateBase
+	if p.Suffix != "" {
+		name += "-" + p.Suffix
+	}
+	c, err := r.Cookie(name)
+	if err != nil {
+		return st, p.Next, errStateNoCookie
+	}
+	if err := securecookie.DecodeMulti(name, c.Value, &st, j.keys.state...); err != nil {
+		return st, p.Next, errStateMismatch
+	}
+	if subtle.ConstantTimeCompare([]byte(st.Nonce), []byte(p.Nonce)) != 1 {
+		return st, p.Next, errStateMismatch
+	}
+	return st, p.Next, nil
+}
+
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// SafeNext returns next if it is a path on this service (at or below
+// prefix), otherwise prefix. Whatever the request or a hostile link put
+// there, the redirect after login never leaves the service: "//host",
+// "/\host", schemes, and their percent-encoded forms all fall back to the
+// prefix.
+func SafeNext(prefix, next string) string {
+	if next == "" || !strings.HasPrefix(next, prefix) || strings.ContainsAny(next, "\\\r\n\t\x00") {
+		return prefix
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return prefix
+	}
+	// Browsers read "//" and "/\" at the start as another host; a path
+	// that starts so once decoded may be re-read that way by a proxy.
+	if p, err := url.PathUnescape(u.EscapedPath()); err != nil || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || !strings.HasPrefix(u.EscapedPath(), "/") {
+		return prefix
+	}
+	return next
+}

@@ -1,0 +1,83 @@
+package hubauth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// XSRFCookieName is the cookie through which a page's scripts learn the
+// XSRF token to send back, as with JupyterHub's own pages.
+const XSRFCookieName = "_xsrf"
+
+// ErrXSRF: a request authenticated by the login cookie that is not plain
+// navigation came without the XSRF token (or with a wrong one), so it may
+// have been sent by another site riding on the browser's cookie.
+var ErrXSRF = errors.New("XSRF check failed: send the value of the _xsrf cookie in an X-XSRFToken header or an _xsrf form field")
+
+// xsrfToken is the XSRF token for a login: an HMAC of the hub token in the
+// login cookie. It needs no storage, every replica computes the same one,
+// and it changes with every login, so a token from an old session is no
+// use.
+func (k *cookieKeys) xsrfToken(hubToken string) string {
+	m := hmac.New(sha256.New, k.xsrf)
+	m.Write([]byte("xsrf\x00"))
+	m.Write([]byte(hubToken))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// needsXSRFCheck applies JupyterHub's rule (4.1 and later) to a request
+// authenticated by cookie. Exempt are websockets, reads that are plain
+// navigation (Sec-Fetch-Mode navigate, or absent as in older browsers and
+// non-browser clients), and same-origin no-cors reads such as images.
+// Everything else, every unsafe method and any cross-origin fetch, must
+// prove it came from a page of ours.
+func needsXSRFCheck(r *http.Request) bool {
+	if IsWebsocket(r) {
+		return false
+	}
+	read := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
+	if !read {
+		return true
+	}
+	mode := strings.ToLower(r.Header.Get("Sec-Fetch-Mode"))
+	switch mode {
+	case "", "navigate":
+		return false
+	case "no-cors":
+		return !strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "same-origin")
+	}
+	return true
+}
+
+// xsrfSubmitted is the XSRF token the request carries: a header (either
+// name JupyterHub accepts) or the _xsrf field of a query or url-encoded
+// form. Multipart bodies are not parsed for it: a header is the way there.
+func xsrfSubmitted(r *http.Request) string {
+	if v := r.Header.Get("X-XSRFToken"); v != "" {
+		return v
+	}
+	if v := r.Header.Get("X-CSRFToken"); v != "" {
+		return v
+	}
+	if r.URL.Query().Has("_xsrf") {
+		return r.URL.Query().Get("_xsrf")
+	}
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") && r.Body != nil {
+		if err := r.ParseForm(); err == nil {
+			return r.PostForm.Get("_xsrf")
+		}
+	}
+	return ""
+}
+
+// checkXSRF reports whether the request carries the right token for the
+// login whose hub token is hubToken.
+func (k *cookieKeys) checkXSRF(r *http.Request, hubToken string) bool {
+	got := xsrfSubmitted(r)
+	return got != "" && hmac.Equal([]byte(got), []byte(k.xsrfToken(hubToken)))
+}
