@@ -7,15 +7,25 @@ PYTHON     ?= python3
 VENV       := .venv
 JUPYTERHUB := $(VENV)/bin/jupyterhub
 CHP        := node_modules/.bin/configurable-http-proxy
+# Debian's Chromium, for the one real-browser test (never a downloaded browser).
+CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
-.PHONY: all deps build vet test unit demo clean
+.PHONY: all deps browser build vet test unit demo clean
 
 all: build
 
 ## deps: install the pinned JupyterHub and configurable-http-proxy (idempotent)
 deps: $(JUPYTERHUB) $(CHP)
+
+## browser: Debian's chromium for the browser test (needs root, as on CI)
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" != 0 ]; then echo "the browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 $(JUPYTERHUB): requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -41,8 +51,8 @@ unit:
 	$(GO) test $(GOFLAGS_TEST) ./...
 
 ## test: vet, unit tests and the integration tests against a real JupyterHub
-test: deps vet
-	HUBTEST_REQUIRE=1 $(GO) test $(GOFLAGS_TEST) ./...
+test: deps browser vet
+	HUBTEST_REQUIRE=1 CHROMIUM=$(CHROMIUM) $(GO) test $(GOFLAGS_TEST) ./...
 
 ## demo: a real JupyterHub with both services on http://127.0.0.1:8000
 demo: deps build

@@ -1,0 +1,63 @@
+package whoami
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hubauth-go/whoami/hubauth"
+)
+
+// Guard turns the service's Authenticator into the middleware that admits
+// callers: token-only or OAuth.
+type Guard func(*hubauth.Authenticator) (func(http.Handler) http.Handler, error)
+
+// Main is the whole of a whoami command: flags (-h), configuration from the
+// environment, the handler behind guard, and serving until SIGTERM or
+// SIGINT. It exits 1 with the configuration's problems when it cannot start.
+func Main(name, about string, guard Guard) {
+	if err := run(os.Args[1:], name, about, guard); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, name, about string, guard Guard) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = Usage(os.Stderr, fs, name, about)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	cfg, err := hubauth.FromEnv()
+	if err != nil {
+		return err
+	}
+	addr, err := cfg.ListenAddr()
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("service", cfg.ServiceName)
+	auth, err := hubauth.New(cfg, hubauth.WithLogger(logger))
+	if err != nil {
+		return err
+	}
+	mw, err := guard(auth)
+	if err != nil {
+		return err
+	}
+	handler := AccessLog(logger, UnderPrefix(cfg.ServicePrefix, mw(Handler())))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return Serve(ctx, addr, handler, logger)
+}

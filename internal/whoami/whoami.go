@@ -1,0 +1,93 @@
+// Package whoami holds what the two whoami commands share: the handler that
+// shows callers their own model, the routing under the service prefix, an
+// access log, usage text and a server with graceful shutdown. Everything
+// about JupyterHub itself lives in package hubauth.
+package whoami
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hubauth-go/whoami/hubauth"
+	"github.com/hubauth-go/whoami/internal/pyjson"
+)
+
+// Handler answers with the caller's model exactly as JupyterHub's Python
+// whoami example does: json.dumps(model, indent=1, sort_keys=True), so the
+// Go service can replace the Python one without a client noticing. It must
+// run behind hubauth's middleware.
+func Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := hubauth.UserFromContext(r.Context())
+		if u == nil {
+			// Only reachable when wired without the middleware.
+			http.Error(w, "whoami: no authenticated user", http.StatusInternalServerError)
+			return
+		}
+		body, err := pyjson.Format(u.JSON())
+		if err != nil {
+			// ParseUser already checked the model is a JSON object.
+			http.Error(w, "whoami: cannot format the user model", http.StatusInternalServerError)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "no-store")
+		_, _ = w.Write(body)
+	})
+}
+
+// UnderPrefix serves h for the service prefix and every path below it (and
+// the prefix without its trailing slash); other paths get a JSON 404. The
+// proxy sends the service only its own prefix, so anything else reached the
+// port directly.
+func UnderPrefix(prefix string, h http.Handler) http.Handler {
+	bare := strings.TrimSuffix(prefix, "/")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.HasPrefix(p, prefix) || (bare != "" && p == bare) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"status": 404, "message": "not found: this service serves %s"}`, jsonEscape(prefix))
+	})
+}
+
+func jsonEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	return r.Replace(s)
+}
+
+// AccessLog logs one line per request: method, path (never the query,
+// which may hold a token), status and duration.
+func AccessLog(logger *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		logger.Info("request",
+			"method", r.Method,
+			"path", r.URL.Path,
+			"status", rec.status,
+			"duration", time.Since(start).Round(time.Microsecond),
+		)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
