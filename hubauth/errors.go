@@ -1,6 +1,7 @@
 package hubauth
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,7 +100,10 @@ func WriteError(w http.ResponseWriter, err error) {
 }
 
 func writeJSONError(w http.ResponseWriter, status int, msg string) {
-	body, _ := json.Marshal(struct {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false) // "<token>" reads better than "\u003ctoken\u003e"; the type is JSON, not HTML
+	_ = enc.Encode(struct {
 		Status  int    `json:"status"`
 		Message string `json:"message"`
 	}{status, msg})
@@ -108,5 +112,5 @@ func writeJSONError(w http.ResponseWriter, status int, msg string) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(bytes.TrimSuffix(body.Bytes(), []byte("\n")))
 }

@@ -20,7 +20,7 @@ func TestHubLifecycle(t *testing.T) {
 	hub := Start(t, Options{
 		Services: []Service{{Name: "elsewhere", URL: svcURL}},
 		Groups:   []string{"g"},
-		Roles:  []Role{{Name: "g-readers", Scopes: []string{"read:users:name"}, Groups: []string{"g"}}},
+		Roles:    []Role{{Name: "g-readers", Scopes: []string{"read:users:name"}, Groups: []string{"g"}}},
 	})
 	// Readiness waits for the routes of services with a URL, read from
 	// the hub's own list.

@@ -17,7 +17,7 @@ import (
 // output captured, stopped at the end of the test if still running.
 type Process struct {
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *LockedBuffer
 	done   chan struct{}
 	err    error // exit status, set before done is closed
 	stopMu sync.Mutex
@@ -42,7 +42,7 @@ func StartProcess(t testing.TB, path string, env []string, waitAddr string, args
 // and stops it when the test ends.
 func startIn(t testing.TB, dir, path string, env []string, args ...string) *Process {
 	t.Helper()
-	p := &Process{out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &Process{out: &LockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(path, args...)
 	p.cmd.Dir = dir
 	p.cmd.Env = env
@@ -119,18 +119,19 @@ func (p *Process) Output() string { return p.out.String() }
 // Pid is the process id.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
-type lockedBuffer struct {
+// LockedBuffer collects a process's output, written from other goroutines.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

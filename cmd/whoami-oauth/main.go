@@ -1,0 +1,30 @@
+// Command whoami-oauth is a JupyterHub service that shows browsers their own
+// model, logging them in through the hub's OAuth provider, as JupyterHub's
+// Python whoami-oauth example does. Visit it at
+//
+//	http://127.0.0.1:8000/services/whoami-oauth/
+//
+// Requests with an Authorization: token header are answered too, without
+// a login. It reads its settings from the JUPYTERHUB_* environment variables
+// the hub gives the services it launches; run it with -h for the list.
+package main
+
+import (
+	"net/http"
+
+	"github.com/hubauth-go/whoami/hubauth"
+	"github.com/hubauth-go/whoami/internal/whoami"
+)
+
+func main() {
+	whoami.Main("whoami-oauth",
+		"A JupyterHub service that logs browsers in through the hub's OAuth\n"+
+			"provider and shows them their model as JSON.",
+		func(a *hubauth.Authenticator) (func(http.Handler) http.Handler, error) {
+			o, err := hubauth.NewOAuth(a)
+			if err != nil {
+				return nil, err
+			}
+			return o.Middleware, nil
+		})
+}

@@ -1,0 +1,249 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hubauth-go/whoami/internal/hubtest"
+)
+
+// chromiumPath is the browser TestWhoamiOAuthInChromium drives: $CHROMIUM,
+// or Debian's package, which `make browser` installs.
+func chromiumPath() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
+
+// requireChromium skips the test when the browser is missing, or fails it
+// when integration tests are required, as hubtest.Require does for the hub.
+func requireChromium(t *testing.T) string {
+	t.Helper()
+	path := chromiumPath()
+	if _, err := exec.LookPath(path); err == nil {
+		return path
+	}
+	msg := fmt.Sprintf("the browser test needs Chromium at %s (or $CHROMIUM): run `make browser` to install Debian's chromium", path)
+	if os.Getenv("HUBTEST_REQUIRE") != "" || os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// The login as a person does it: a real Chromium opens the service, is sent
+// to the hub's login form, types a name, approves the service if the hub
+// asks, and lands on the page it asked for, showing the JSON model.
+func TestWhoamiOAuthInChromium(t *testing.T) {
+	hubtest.Require(t)
+	chromium := requireChromium(t)
+
+	hub, svc := oauthHub(t, "")
+	hub.CreateUser(t, "ada")
+	hub.AddToGroup(t, "whoami", "ada")
+	target := svc + "?from=browser"
+
+	ctx := startChromium(t, chromium)
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(target),
+		chromedp.WaitVisible(chromedp.CSS("#username_input")),
+		chromedp.SendKeys(chromedp.CSS("#username_input"), "ada"),
+		chromedp.SendKeys(chromedp.CSS("#password_input"), "any password"),
+		chromedp.Click(chromedp.CSS("#login_submit")),
+	), "log in on the hub's form")
+
+	// After the login the hub either sends the browser straight back to the
+	// service or first shows its authorize page; approve that once.
+	if waitForPage(t, ctx, hub, target, "service", "authorize") == "authorize" {
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("form button[type=submit]"))), "approve on the authorize page")
+		waitForPage(t, ctx, hub, target, "service")
+	}
+
+	location, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	require.Equal(t, target, location)
+	body, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	require.NoError(t, err)
+	require.Contains(t, body, `"name": "ada"`)
+	require.Contains(t, body, `"kind": "user"`)
+
+	cookies, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{target}})
+	require.NoError(t, err)
+	var login *network.Cookie
+	for _, c := range cookies.Cookies {
+		if c.Name == "service-whoami-oauth" {
+			login = c
+		}
+	}
+	require.NotNil(t, login, "login cookie in the browser: %+v", cookies.Cookies)
+	require.True(t, login.HTTPOnly, "the login cookie is HttpOnly")
+	require.Equal(t, "/services/whoami-oauth/", login.Path)
+
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	img, err := png.DecodeConfig(bytes.NewReader(shot))
+	require.NoError(t, err, "the screenshot is a PNG")
+	require.Positive(t, img.Width)
+	require.Positive(t, img.Height)
+	out := filepath.Join(t.TempDir(), "whoami-oauth.png")
+	if os.Getenv("UPDATE_SCREENSHOT") == "1" {
+		out = filepath.Join(hubtest.RepoRoot(), "docs", "whoami-oauth.png")
+		require.NoError(t, os.MkdirAll(filepath.Dir(out), 0o755))
+	}
+	require.NoError(t, os.WriteFile(out, shot, 0o644))
+	written, err := os.Stat(out)
+	require.NoError(t, err)
+	require.Positive(t, written.Size())
+	t.Logf("screenshot (%dx%d) in %s", img.Width, img.Height, out)
+}
+
+// browserTimeout bounds everything the browser does in one test.
+const browserTimeout = 60 * time.Second
+
+// startChromium starts a headless Chromium with a fresh profile and returns
+// its chromedp context. When the test ends the browser is closed (killed if
+// it does not close), and any process still using the profile is killed
+// and fails the test.
+func startChromium(t *testing.T, path string) context.Context {
+	t.Helper()
+	profile := t.TempDir()
+	var output hubtest.LockedBuffer
+	t.Cleanup(func() {
+		left := waitProfileProcesses(profile, 3*time.Second)
+		for _, pid := range left {
+			if p, err := os.FindProcess(pid); err == nil {
+				p.Kill()
+			}
+		}
+		if len(left) > 0 {
+			t.Errorf("Chromium processes %v outlived the browser; killed them", left)
+		}
+		if t.Failed() {
+			t.Logf("Chromium output:\n%s", output.String())
+		}
+	})
+
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), browserTimeout)
+	t.Cleanup(cancelTimeout)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox, // we may run as root, as in CI containers
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		// Only loopback is reachable here: nothing may try the network.
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-proxy-server", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1000, 700),
+		chromedp.CombinedOutput(&output),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc) // waits until the browser process has exited
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		// Close the browser politely, so it takes its helpers with it; the
+		// cancel after it kills whatever did not close in time.
+		closeCtx, cancel := context.WithTimeout(browserCtx, 10*time.Second)
+		defer cancel()
+		if err := chromedp.Cancel(closeCtx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Logf("closing Chromium: %v", err)
+		}
+		cancelBrowser()
+	})
+	// Start the browser now, so a broken install fails here, clearly.
+	require.NoError(t, chromedp.Do(browserCtx), "start %s", path)
+	return browserCtx
+}
+
+// pageState tells, in the page, where the login has got to: "service" once
+// the browser shows the model of ada at the target URL, "authorize" on the
+// hub's authorize page with its button, "" otherwise (still loading or on
+// its way through redirects).
+const pageState = `(() => {
+	const text = document.body ? document.body.innerText : "";
+	if (location.href === %q && text.includes('"name": "ada"')) return "service";
+	if (location.pathname.endsWith("/oauth2/authorize") && document.readyState === "complete" &&
+		document.querySelector("form button[type=submit]")) return "authorize";
+	return "";
+})()`
+
+// waitForPage polls the page until its pageState is one of want, and
+// returns that state. Evaluations can fail while a navigation replaces the
+// page; those are retried.
+func waitForPage(t *testing.T, ctx context.Context, hub *hubtest.Hub, target string, want ...string) string {
+	t.Helper()
+	js := fmt.Sprintf(pageState, target)
+	var last string
+	var lastErr error
+	for ctx.Err() == nil {
+		state, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err == nil && slices.Contains(want, state) {
+			return state
+		}
+		lastErr = err
+		if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil {
+			last = loc
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("browser never reached a page in %v (target %s); last at %s (%v)\nhub log:\n%s", want, target, last, lastErr, hub.LogTail())
+	return ""
+}
+
+// waitProfileProcesses waits up to limit for the processes that use the
+// Chromium profile dir to exit, and returns those still running.
+func waitProfileProcesses(dir string, limit time.Duration) []int {
+	deadline := time.Now().Add(limit)
+	for {
+		pids := profileProcesses(dir)
+		if len(pids) == 0 || time.Now().After(deadline) {
+			return pids
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// profileProcesses lists the processes whose command line has
+// --user-data-dir=dir: Chromium passes it to every helper it starts.
+func profileProcesses(dir string) []int {
+	want := []byte("--user-data-dir=" + dir)
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		for arg := range bytes.SplitSeq(cmdline, []byte{0}) {
+			if bytes.Equal(arg, want) {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
+}
