@@ -12,7 +12,7 @@ CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
-.PHONY: all deps browser build vet test unit demo clean
+.PHONY: all deps browser wrk build vet test unit demo bench clean
 
 all: build
 
@@ -35,6 +35,14 @@ $(JUPYTERHUB): requirements.txt
 $(CHP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+## wrk: Debian's wrk, the load generator of make bench (needs root)
+wrk: /usr/bin/wrk
+
+/usr/bin/wrk:
+	@if [ "$$(id -u)" != 0 ]; then echo "make bench needs Debian's wrk: sudo apt-get install wrk"; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
 
 ## build: the two services, into bin/
 build:
@@ -60,6 +68,11 @@ demo: deps build
 	cd .demo && PATH="$(CURDIR)/node_modules/.bin:$$PATH" \
 		WHOAMI_BIN_DIR="$(CURDIR)/bin" \
 		"$(CURDIR)/$(JUPYTERHUB)" -f "$(CURDIR)/examples/service-whoami/jupyterhub_config.py"
+
+## bench: whoami-api, the Python reference and a bare net/http ceiling side
+## by side against a real hub; writes bench/RESULTS.md (takes a few minutes)
+bench: deps wrk
+	$(GO) test -tags bench -run TestBench -count=1 -v -timeout 30m ./bench/
 
 clean:
 	rm -rf bin .demo

@@ -1,7 +1,6 @@
 package hubauth
 
 import (
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"sync"
@@ -26,10 +25,16 @@ func keyFor(sessionID, token string) cacheKey {
 // cacheEntry is one remembered hub answer. A nil user means the hub
 // refused the token: bad tokens are remembered too, so repeating one does
 // not reach the hub each time.
+//
+// Entries link themselves into the recency list (rather than sitting in a
+// container/list element) and keep their expiry as Unix nanoseconds: a
+// flood of junk tokens fills the cache with refusals, and the smaller each
+// one is, the less memory a full cache holds (see bench/NOTES.md).
 type cacheEntry struct {
-	key     cacheKey
-	user    *User
-	expires time.Time
+	key        cacheKey
+	user       *User
+	expires    int64 // Unix nanoseconds
+	prev, next *cacheEntry
 }
 
 // flight is a hub call in progress that later requests for the same key
@@ -52,20 +57,22 @@ type answerCache struct {
 	now    func() time.Time
 
 	mu      sync.Mutex
-	order   *list.List // of *cacheEntry, most recently used first
-	entries map[cacheKey]*list.Element
+	head    cacheEntry // sentinel of the recency list: head.next is the most recently used
+	count   int
+	entries map[cacheKey]*cacheEntry
 	flights map[cacheKey]*flight
 }
 
 func newAnswerCache(maxAge time.Duration, size int) *answerCache {
-	return &answerCache{
+	c := &answerCache{
 		maxAge:  maxAge,
 		size:    size,
 		now:     time.Now,
-		order:   list.New(),
-		entries: make(map[cacheKey]*list.Element),
+		entries: make(map[cacheKey]*cacheEntry),
 		flights: make(map[cacheKey]*flight),
 	}
+	c.head.prev, c.head.next = &c.head, &c.head
+	return c
 }
 
 // get returns the remembered answer for key, or calls fetch once for all
@@ -78,17 +85,17 @@ func newAnswerCache(maxAge time.Duration, size int) *answerCache {
 // A caller whose ctx ends while waiting gets ctx.Err().
 func (c *answerCache) get(ctx context.Context, key cacheKey, fetch func(context.Context) (*User, error)) (*User, error) {
 	c.mu.Lock()
-	if el, ok := c.entries[key]; ok {
-		e := el.Value.(*cacheEntry)
-		if c.now().Before(e.expires) {
-			c.order.MoveToFront(el)
+	if e, ok := c.entries[key]; ok {
+		if c.now().UnixNano() < e.expires {
+			c.unlink(e)
+			c.pushFront(e)
 			c.mu.Unlock()
 			if e.user == nil {
 				return nil, ErrInvalidToken
 			}
 			return e.user, nil
 		}
-		c.removeLocked(el)
+		c.removeLocked(e)
 	}
 	if f, ok := c.flights[key]; ok {
 		c.mu.Unlock()
@@ -119,26 +126,43 @@ func (c *answerCache) storeLocked(key cacheKey, user *User) {
 	if c.maxAge <= 0 {
 		return
 	}
-	e := &cacheEntry{key: key, user: user, expires: c.now().Add(c.maxAge)}
-	if el, ok := c.entries[key]; ok {
-		el.Value = e
-		c.order.MoveToFront(el)
+	expires := c.now().Add(c.maxAge).UnixNano()
+	if e, ok := c.entries[key]; ok {
+		e.user, e.expires = user, expires
+		c.unlink(e)
+		c.pushFront(e)
 		return
 	}
-	c.entries[key] = c.order.PushFront(e)
-	for c.order.Len() > c.size {
-		c.removeLocked(c.order.Back())
+	e := &cacheEntry{key: key, user: user, expires: expires}
+	c.entries[key] = e
+	c.pushFront(e)
+	c.count++
+	for c.count > c.size {
+		c.removeLocked(c.head.prev)
 	}
 }
 
-func (c *answerCache) removeLocked(el *list.Element) {
-	c.order.Remove(el)
-	delete(c.entries, el.Value.(*cacheEntry).key)
+func (c *answerCache) removeLocked(e *cacheEntry) {
+	c.unlink(e)
+	delete(c.entries, e.key)
+	c.count--
+}
+
+func (c *answerCache) pushFront(e *cacheEntry) {
+	e.prev, e.next = &c.head, c.head.next
+	c.head.next.prev = e
+	c.head.next = e
+}
+
+func (c *answerCache) unlink(e *cacheEntry) {
+	e.prev.next = e.next
+	e.next.prev = e.prev
+	e.prev, e.next = nil, nil
 }
 
 // len reports how many answers are remembered (for tests and metrics).
 func (c *answerCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.order.Len()
+	return c.count
 }

@@ -143,18 +143,28 @@ func (o *OAuth) identify(w http.ResponseWriter, r *http.Request) *http.Request {
 		// Expired, revoked, or the hub session behind it ended (logout).
 		o.jar.clear(w, r, o.jar.login)
 		id.loginFixes = true
-	case id.err == nil && needsXSRFCheck(r) && !o.jar.keys.checkXSRF(r, token):
+	case id.err == nil && needsXSRFCheck(r) && !o.jar.keys.checkXSRF(r, o.xsrfFor(id.user, token)):
 		id.err = ErrXSRF
 	case id.err == nil:
-		o.offerXSRF(w, r, token)
+		o.offerXSRF(w, r, o.xsrfFor(id.user, token))
 	}
 	return withIdentity(r, id)
 }
 
+type xsrfKey struct{}
+
+// xsrfFor is the login's XSRF token, computed once per cached hub answer
+// (which belongs to exactly one token) rather than on every request.
+func (o *OAuth) xsrfFor(u *User, hubToken string) string {
+	return u.Derived(xsrfKey{}, func(*User) any { return o.jar.keys.xsrfToken(hubToken) }).(string)
+}
+
 // offerXSRF gives the page the XSRF token of this login in a cookie its
 // scripts can read, unless the browser has it already.
-func (o *OAuth) offerXSRF(w http.ResponseWriter, r *http.Request, hubToken string) {
-	want := o.jar.keys.xsrfToken(hubToken)
+func (o *OAuth) offerXSRF(w http.ResponseWriter, r *http.Request, want string) {
+	if c, err := r.Cookie(XSRFCookieName); err == nil && c.Value == want {
+		return
+	}
 	for _, c := range r.Cookies() {
 		if c.Name == XSRFCookieName && c.Value == want {
 			return
@@ -284,7 +294,7 @@ func (o *OAuth) callback(w http.ResponseWriter, r *http.Request) error {
 		return &LoginError{Status: http.StatusInternalServerError, Message: "could not seal the login cookie", Err: err}
 	}
 	o.clearStates(w, r)
-	o.offerXSRF(w, r, tok.AccessToken)
+	o.offerXSRF(w, r, o.xsrfFor(u, tok.AccessToken))
 	o.auth.logger.Info("logged in", "kind", u.Kind, "name", u.Name)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, SafeNext(o.auth.cfg.ServicePrefix, st.Next), http.StatusFound)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // User is the hub's model of whoever made a request: a user or, when Kind
@@ -31,6 +32,9 @@ type User struct {
 
 	raw    json.RawMessage
 	fields map[string]json.RawMessage
+	// derived holds what Derived computed from this answer; set by
+	// ParseUser, so a User built by hand simply recomputes.
+	derived *sync.Map
 }
 
 // userJSON is the part of the model the typed fields come from.
@@ -58,12 +62,13 @@ func ParseUser(data []byte) (*User, error) {
 		return nil, errors.New("user model has no name")
 	}
 	u := &User{
-		Name:   *typed.Name,
-		Kind:   typed.Kind,
-		Admin:  typed.Admin,
-		Groups: typed.Groups,
-		Scopes: typed.Scopes,
-		fields: fields,
+		Name:    *typed.Name,
+		Kind:    typed.Kind,
+		Admin:   typed.Admin,
+		Groups:  typed.Groups,
+		Scopes:  typed.Scopes,
+		fields:  fields,
+		derived: new(sync.Map),
 	}
 	if u.Kind == "" {
 		u.Kind = "user"
@@ -105,3 +110,21 @@ func (u *User) Field(name string) (json.RawMessage, bool) {
 
 // IsService reports whether the caller is a service rather than a user.
 func (u *User) IsService() bool { return u.Kind == "service" }
+
+// Derived returns what compute makes of u, computing it once per hub
+// answer. Every request with a cached token gets the same *User, so a
+// handler that renders the model (as whoami does, formatting it the way
+// Python would) can do that work once per answer rather than once per
+// request. key tells apart what different callers derive; like a context
+// key, it should be a value of an unexported type. compute may run more
+// than once when requests race for a new answer; one result is kept.
+func (u *User) Derived(key any, compute func(*User) any) any {
+	if u.derived == nil {
+		return compute(u)
+	}
+	if v, ok := u.derived.Load(key); ok {
+		return v
+	}
+	v, _ := u.derived.LoadOrStore(key, compute(u))
+	return v
+}

@@ -72,3 +72,20 @@ func FuzzParseUser(f *testing.F) {
 		require.Contains(t, m, "kind")
 	})
 }
+
+func TestUserDerivedComputesOncePerAnswer(t *testing.T) {
+	type key struct{}
+	u, err := ParseUser([]byte(`{"name": "ada"}`))
+	require.NoError(t, err)
+	calls := 0
+	compute := func(u *User) any { calls++; return "for " + u.Name }
+	require.Equal(t, "for ada", u.Derived(key{}, compute))
+	require.Equal(t, "for ada", u.Derived(key{}, compute))
+	require.Equal(t, 1, calls)
+	type other struct{}
+	require.Equal(t, "for ada", u.Derived(other{}, compute), "another key is computed separately")
+	require.Equal(t, 2, calls)
+
+	byHand := &User{Name: "bob"}
+	require.Equal(t, "for bob", byHand.Derived(key{}, compute), "a User built by hand still works")
+}

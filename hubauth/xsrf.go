@@ -75,9 +75,9 @@ func xsrfSubmitted(r *http.Request) string {
 	return ""
 }
 
-// checkXSRF reports whether the request carries the right token for the
-// login whose hub token is hubToken.
-func (k *cookieKeys) checkXSRF(r *http.Request, hubToken string) bool {
+// checkXSRF reports whether the request carries want, the login's XSRF
+// token.
+func (k *cookieKeys) checkXSRF(r *http.Request, want string) bool {
 	got := xsrfSubmitted(r)
-	return got != "" && hmac.Equal([]byte(got), []byte(k.xsrfToken(hubToken)))
+	return got != "" && hmac.Equal([]byte(got), []byte(want))
 }
