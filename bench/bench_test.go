@@ -298,11 +298,12 @@ func status(u, token string) int {
 }
 
 func versionOf(name string, args ...string) string {
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		return "unknown"
+	// wrk prints its version and exits 1; take the first line either way.
+	out, _ := exec.Command(name, args...).CombinedOutput()
+	if line := strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0]); line != "" {
+		return line
 	}
-	return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	return "unknown"
 }
 
 func machine() string {
