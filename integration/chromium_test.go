@@ -247,3 +247,52 @@ func profileProcesses(dir string) []int {
 	}
 	return pids
 }
+
+// The README's way to a token, in the demo's own configuration: log in,
+// press "Request new API token" on the hub's token page, and use the token
+// with whoami-api as the README's curl line does.
+func TestTokenPageTokenWorksWithWhoamiAPI(t *testing.T) {
+	hubtest.Require(t)
+	chromium := requireChromium(t)
+	api := hubtest.Binary(t, "whoami-api")
+	hubtest.Binary(t, "whoami-oauth")
+	hub := hubtest.Start(t, hubtest.Options{
+		ConfigFiles: []string{filepath.Join(hubtest.RepoRoot(), "examples", "service-whoami", "jupyterhub_config.py")},
+		Env:         []string{"WHOAMI_BIN_DIR=" + filepath.Dir(api)},
+	})
+	ctx := startChromium(t, chromium)
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(hub.URL+"/hub/login?next=%2Fhub%2Ftoken"),
+		chromedp.WaitVisible(chromedp.CSS("#username_input")),
+		chromedp.SendKeys(chromedp.CSS("#username_input"), "grace"),
+		chromedp.SendKeys(chromedp.CSS("#password_input"), "any password"),
+		chromedp.Click(chromedp.CSS("#login_submit")),
+	), "log in")
+	// The page's script loads after the form shows; a click before it has
+	// hooked the form submits it the plain way and reloads the page. Like
+	// a person, try again.
+	shown := false
+	for try := 0; try < 5 && !shown; try++ {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := chromedp.Do(wctx,
+			chromedp.WaitVisible(chromedp.CSS("#request-token-form button[type=submit]")),
+			chromedp.Click(chromedp.CSS("#request-token-form button[type=submit]")))
+		cancel()
+		require.NoError(t, err, "the token page's button")
+		wctx, cancel = context.WithTimeout(ctx, 3*time.Second)
+		shown = chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS("#token-result"))) == nil
+		cancel()
+	}
+	if !shown {
+		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		t.Fatalf("the token page showed no token:\n%.3000s\nhub log:\n%s", body, hub.LogTail())
+	}
+	token, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#token-result").innerText.trim()`))
+	require.NoError(t, err)
+	require.Len(t, token, 32, "a hub token: %q", token)
+
+	r := get(t, hub.URL+"/services/whoami-api/", "token "+token)
+	require.Equal(t, 200, r.status, r.body)
+	require.Contains(t, r.body, "\n \"name\": \"grace\"")
+}
