@@ -33,6 +33,15 @@ type target struct {
 	proc *hubtest.Process
 }
 
+// junkRun is the service's RSS before and after each flood of junk tokens.
+type junkRun struct {
+	rss0, rss1, rss2, rss3 int64
+	rps1                   float64
+}
+
+// holRun is the cached-token load alone and beside a slow hub.
+type holRun struct{ alone, slowHub Result }
+
 type cell struct {
 	svc    string
 	conc   int
@@ -184,10 +193,6 @@ func TestBench(t *testing.T) {
 
 	// Junk tokens: memory before and after 20,000 (and, for Go, 200,000
 	// more), each a different token the hub refuses.
-	type junkRun struct {
-		rss0, rss1, rss2, rss3 int64
-		rps1                   float64
-	}
 	junk := map[string]junkRun{}
 	for i, tg := range targets[1:] {
 		var jr junkRun
@@ -209,10 +214,9 @@ func TestBench(t *testing.T) {
 
 	// Head-of-line blocking: the p99 of cached-token requests, alone and
 	// while another client sends fresh tokens to a hub that takes 500 ms.
-	type hol struct{ alone, slowHub Result }
-	hols := map[string]hol{}
+	hols := map[string]holRun{}
 	for i, tg := range targets[1:] {
-		var h hol
+		var h holRun
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		h.alone = Load(ctx, tg.url, 4, 0, 200, func(int) string { return adaToken })
 		cancel()
@@ -230,30 +234,13 @@ func TestBench(t *testing.T) {
 		hols[tg.name] = h
 	}
 
-	report := renderReport(t, root, cells, startup, coalesce, junk2(junk, func(j junkRun) [4]int64 { return [4]int64{j.rss0, j.rss1, j.rss2, j.rss3} }),
-		holMap(hols, func(h hol) [2]Result { return [2]Result{h.alone, h.slowHub} }), len(goBody))
+	report := renderReport(t, root, cells, startup, coalesce, junk, hols, len(goBody))
 	path := filepath.Join(root, "bench", "RESULTS.md")
 	if os.Getenv("BENCH_OUT") != "" {
 		path = os.Getenv("BENCH_OUT")
 	}
 	require.NoError(t, os.WriteFile(path, []byte(report), 0o644))
 	fmt.Println(report)
-}
-
-func junk2[T any](m map[string]T, f func(T) [4]int64) map[string][4]int64 {
-	out := map[string][4]int64{}
-	for k, v := range m {
-		out[k] = f(v)
-	}
-	return out
-}
-
-func holMap[T any](m map[string]T, f func(T) [2]Result) map[string][2]Result {
-	out := map[string][2]Result{}
-	for k, v := range m {
-		out[k] = f(v)
-	}
-	return out
 }
 
 // firstAnswer polls url until the process answers anything over HTTP.

@@ -32,7 +32,7 @@ func verdict(ok bool) string {
 // each target of the benchmark issue was met, followed by the hand-written
 // notes in NOTES.md (the profile and what was changed because of it).
 func renderReport(t *testing.T, root string, cells []cell, startup map[string]time.Duration,
-	coalesce map[string]int64, junk map[string][4]int64, hol map[string][2]Result, bodySize int) string {
+	coalesce map[string]int64, junk map[string]junkRun, hol map[string]holRun, bodySize int) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	py := filepath.Join(root, ".venv", "bin", "python")
@@ -72,11 +72,11 @@ func renderReport(t *testing.T, root string, cells []cell, startup map[string]ti
 	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, n := range []string{goName, pyName} {
 		j := junk[n]
-		if j[2] == 0 {
-			p("| %s | %s | %s | %s | not run | | | |\n", n, mb(j[0]), mb(j[1]), mb(j[1]-j[0]))
+		if j.rss2 == 0 {
+			p("| %s | %s | %s | %s | not run | | | |\n", n, mb(j.rss0), mb(j.rss1), mb(j.rss1-j.rss0))
 			continue
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", n, mb(j[0]), mb(j[1]), mb(j[1]-j[0]), mb(j[2]), mb(j[2]-j[1]), mb(j[3]), mb(j[3]-j[2]))
+		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", n, mb(j.rss0), mb(j.rss1), mb(j.rss1-j.rss0), mb(j.rss2), mb(j.rss2-j.rss1), mb(j.rss3), mb(j.rss3-j.rss2))
 	}
 	p("\nThe Python reference was given only the first 20,000: its cache is an unbounded dict.\n")
 
@@ -89,7 +89,7 @@ func renderReport(t *testing.T, root string, cells []cell, startup map[string]ti
 	p("| service | cached p99 alone | cached p99 with the slow hub | ratio | cached requests/s alone | with the slow hub |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, n := range []string{goName, pyName} {
 		h := hol[n]
-		p("| %s | %s | %s | %.1f | %.0f | %.0f |\n", n, ms(h[0].P99), ms(h[1].P99), float64(h[1].P99)/float64(h[0].P99), h[0].RPS(), h[1].RPS())
+		p("| %s | %s | %s | %.1f | %.0f | %.0f |\n", n, ms(h.alone.P99), ms(h.slowHub.P99), float64(h.slowHub.P99)/float64(h.alone.P99), h.alone.RPS(), h.slowHub.RPS())
 	}
 
 	g32 := byKey[goName+"/32"].res.RPS()
@@ -101,10 +101,10 @@ func renderReport(t *testing.T, root string, cells []cell, startup map[string]ti
 	p("| cached path ≥ 0.8 of the ceiling's requests/s at 32 connections | %.2f | %s |\n", g32/c32, verdict(g32/c32 >= 0.8))
 	p("| cached path ≥ 10 times the Python reference at 32 connections | %.1f× | %s |\n", g32/p32, verdict(g32/p32 >= 10))
 	p("| exactly one hub call for a fresh token, 100 concurrent requests | %d | %s |\n", coalesce[goName], verdict(coalesce[goName] == 1))
-	p("| cached p99 with a slow hub within 2 times its p99 without | %.1f× | %s |\n", float64(h[1].P99)/float64(h[0].P99), verdict(h[1].P99 <= 2*h[0].P99))
-	p("| RSS growth under 4 MB for 20,000 junk tokens | %s | %s |\n", mb(j[1]-j[0]), verdict(j[1]-j[0] < 4<<20))
-	p("| no further growth for ten times as many: the first 200,000 after the 20,000 (within 1 MB) | %s | %s |\n", mb(j[2]-j[1]), verdict(j[2]-j[1] < 1<<20))
-	p("| no further growth for ten times as many: the next 200,000 (within 1 MB) | %s | %s |\n", mb(j[3]-j[2]), verdict(j[3]-j[2] < 1<<20))
+	p("| cached p99 with a slow hub within 2 times its p99 without | %.1f× | %s |\n", float64(h.slowHub.P99)/float64(h.alone.P99), verdict(h.slowHub.P99 <= 2*h.alone.P99))
+	p("| RSS growth under 4 MB for 20,000 junk tokens | %s | %s |\n", mb(j.rss1-j.rss0), verdict(j.rss1-j.rss0 < 4<<20))
+	p("| no further growth for ten times as many: the first 200,000 after the 20,000 (within 1 MB) | %s | %s |\n", mb(j.rss2-j.rss1), verdict(j.rss2-j.rss1 < 1<<20))
+	p("| no further growth for ten times as many: the next 200,000 (within 1 MB) | %s | %s |\n", mb(j.rss3-j.rss2), verdict(j.rss3-j.rss2 < 1<<20))
 
 	notes, err := os.ReadFile(filepath.Join(root, "bench", "NOTES.md"))
 	if err != nil {

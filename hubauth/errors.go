@@ -96,10 +96,13 @@ func statusFor(err error) (int, string) {
 // {"status": 403, "message": "..."}.
 func WriteError(w http.ResponseWriter, err error) {
 	status, msg := statusFor(err)
-	writeJSONError(w, status, msg)
+	WriteJSONError(w, status, msg)
 }
 
-func writeJSONError(w http.ResponseWriter, status int, msg string) {
+// WriteJSONError answers with status and a short JSON body shaped like the
+// hub's own errors, {"status": 404, "message": "..."}, for a service's own
+// refusals to match the ones hubauth makes.
+func WriteJSONError(w http.ResponseWriter, status int, msg string) {
 	var body bytes.Buffer
 	enc := json.NewEncoder(&body)
 	enc.SetEscapeHTML(false) // "<token>" reads better than "\u003ctoken\u003e"; the type is JSON, not HTML

@@ -33,23 +33,26 @@ const (
 )
 
 func newCookieKeys(cfg Config) (*cookieKeys, error) {
-	secrets := [][]byte{cfg.CookieSecret}
-	origin := "cookie-secret"
-	if len(cfg.CookieSecret) == 0 {
-		secrets[0] = []byte(cfg.APIToken)
-		origin = "api-token"
+	// The origin goes into the derivation too, so a configured secret and an
+	// API token with the same bytes still give different keys.
+	type source struct {
+		secret []byte
+		origin string
 	}
-	secrets = append(secrets, cfg.OldCookieSecrets...)
+	sources := []source{{cfg.CookieSecret, "cookie-secret"}}
+	if len(cfg.CookieSecret) == 0 {
+		sources[0] = source{[]byte(cfg.APIToken), "api-token"}
+	}
+	for _, old := range cfg.OldCookieSecrets {
+		sources = append(sources, source{old, "cookie-secret"})
+	}
 
 	k := &cookieKeys{}
-	for i, secret := range secrets {
-		if i > 0 {
-			origin = "cookie-secret"
-		}
+	for i, src := range sources {
 		derive := func(purpose string, n int) ([]byte, error) {
 			// The client id in the info keeps two services that share a
 			// secret from accepting each other's cookies.
-			return hkdf.Key(sha256.New, secret, nil, "hubauth/v1 "+origin+" "+purpose+" "+cfg.ClientID, n)
+			return hkdf.Key(sha256.New, src.secret, nil, "hubauth/v1 "+src.origin+" "+purpose+" "+cfg.ClientID, n)
 		}
 		for _, p := range []struct {
 			purpose string

@@ -100,13 +100,18 @@ func (a *Authenticator) identify(r *http.Request) *http.Request {
 	if _, ok := identityOf(r); ok {
 		return r
 	}
-	id := &identity{}
 	token := tokenFrom(r, a.cfg.AllowTokenInURL)
 	if token == "" {
-		id.err = ErrNoToken
-	} else {
-		id.user, id.err = a.check(r.Context(), sessionID(r), token)
+		return withIdentity(r, &identity{err: ErrNoToken})
 	}
+	return a.identifyToken(r, token)
+}
+
+// identifyToken stores who token belongs to, and whether they may use the
+// service, in the request's context.
+func (a *Authenticator) identifyToken(r *http.Request, token string) *http.Request {
+	id := &identity{}
+	id.user, id.err = a.check(r.Context(), sessionID(r), token)
 	return withIdentity(r, id)
 }
 

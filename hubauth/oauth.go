@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"golang.org/x/oauth2"
 )
@@ -122,11 +121,8 @@ func (o *OAuth) identify(w http.ResponseWriter, r *http.Request) *http.Request {
 	if _, ok := identityOf(r); ok {
 		return r
 	}
-	a := o.auth
-	if token := tokenFrom(r, a.cfg.AllowTokenInURL); token != "" {
-		id := &identity{}
-		id.user, id.err = a.check(r.Context(), sessionID(r), token)
-		return withIdentity(r, id)
+	if token := tokenFrom(r, o.auth.cfg.AllowTokenInURL); token != "" {
+		return o.auth.identifyToken(r, token)
 	}
 	token, present, err := o.jar.loginToken(r)
 	switch {
@@ -137,16 +133,19 @@ func (o *OAuth) identify(w http.ResponseWriter, r *http.Request) *http.Request {
 		return withIdentity(r, &identity{err: ErrLoginCookie, loginFixes: true})
 	}
 	id := &identity{}
-	id.user, id.err = a.check(r.Context(), sessionID(r), token)
-	switch {
-	case errors.Is(id.err, ErrInvalidToken):
+	id.user, id.err = o.auth.check(r.Context(), sessionID(r), token)
+	if errors.Is(id.err, ErrInvalidToken) {
 		// Expired, revoked, or the hub session behind it ended (logout).
 		o.jar.clear(w, r, o.jar.login)
 		id.loginFixes = true
-	case id.err == nil && needsXSRFCheck(r) && !o.jar.keys.checkXSRF(r, o.xsrfFor(id.user, token)):
-		id.err = ErrXSRF
-	case id.err == nil:
-		o.offerXSRF(w, r, o.xsrfFor(id.user, token))
+	}
+	if id.err == nil {
+		xsrf := o.xsrfFor(id.user, token)
+		if needsXSRFCheck(r) && !checkXSRF(r, xsrf) {
+			id.err = ErrXSRF
+		} else {
+			o.offerXSRF(w, r, xsrf)
+		}
 	}
 	return withIdentity(r, id)
 }
@@ -162,11 +161,8 @@ func (o *OAuth) xsrfFor(u *User, hubToken string) string {
 // offerXSRF gives the page the XSRF token of this login in a cookie its
 // scripts can read, unless the browser has it already.
 func (o *OAuth) offerXSRF(w http.ResponseWriter, r *http.Request, want string) {
-	if c, err := r.Cookie(XSRFCookieName); err == nil && c.Value == want {
-		return
-	}
-	for _, c := range r.Cookies() {
-		if c.Name == XSRFCookieName && c.Value == want {
+	for _, c := range r.CookiesNamed(XSRFCookieName) {
+		if c.Value == want {
 			return
 		}
 	}
@@ -225,7 +221,7 @@ func (o *OAuth) StartLogin(w http.ResponseWriter, r *http.Request) {
 		err = o.jar.setState(w, r, name, st)
 	}
 	if err != nil {
-		writeJSONError(w, http.StatusInternalServerError, "could not seal the OAuth state cookie")
+		WriteJSONError(w, http.StatusInternalServerError, "could not seal the OAuth state cookie")
 		return
 	}
 	authURL := o.conf.AuthCodeURL(param, oauth2.S256ChallengeOption(st.Verifier))
@@ -256,7 +252,7 @@ func (o *OAuth) callback(w http.ResponseWriter, r *http.Request) error {
 		if d := q.Get("error_description"); d != "" {
 			msg += ": " + d
 		}
-		return &LoginError{Status: http.StatusBadRequest, Message: clip(msg, 300)}
+		return &LoginError{Status: http.StatusBadRequest, Message: excerpt(msg)}
 	}
 	code := q.Get("code")
 	if code == "" {
@@ -267,14 +263,10 @@ func (o *OAuth) callback(w http.ResponseWriter, r *http.Request) error {
 		// A login in a browser that has logged in meanwhile (a second
 		// tab whose login finished first and cleared every state cookie,
 		// or the back button) just goes where it was going.
-		if next != "" {
-			if token, _, cerr := o.jar.loginToken(r); cerr == nil && token != "" {
-				if _, uerr := o.auth.check(r.Context(), sessionID(r), token); uerr == nil {
-					o.clearStates(w, r)
-					http.Redirect(w, r, SafeNext(o.auth.cfg.ServicePrefix, next), http.StatusFound)
-					return nil
-				}
-			}
+		if next != "" && o.loggedIn(r) {
+			o.clearStates(w, r)
+			http.Redirect(w, r, SafeNext(o.auth.cfg.ServicePrefix, next), http.StatusFound)
+			return nil
 		}
 		return err
 	}
@@ -297,8 +289,19 @@ func (o *OAuth) callback(w http.ResponseWriter, r *http.Request) error {
 	o.offerXSRF(w, r, o.xsrfFor(u, tok.AccessToken))
 	o.auth.logger.Info("logged in", "kind", u.Kind, "name", u.Name)
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, SafeNext(o.auth.cfg.ServicePrefix, st.Next), http.StatusFound)
+	http.Redirect(w, r, SafeNext(o.auth.cfg.ServicePrefix, next), http.StatusFound)
 	return nil
+}
+
+// loggedIn reports whether the request's login cookie holds a token of a
+// caller who may use the service.
+func (o *OAuth) loggedIn(r *http.Request) bool {
+	token, _, err := o.jar.loginToken(r)
+	if err != nil || token == "" {
+		return false
+	}
+	_, err = o.auth.check(r.Context(), sessionID(r), token)
+	return err == nil
 }
 
 // clearStates clears every state cookie: a finished login ends all the
@@ -332,19 +335,5 @@ func (o *OAuth) exchangeError(err error) error {
 		return &HubError{URL: o.conf.Endpoint.TokenURL, StatusCode: status, Err: err,
 			Message: fmt.Sprintf("JupyterHub API at %s answered %d to the OAuth token request", o.auth.cfg.APIURL, status)}
 	}
-	hubErr := &HubError{URL: o.conf.Endpoint.TokenURL, Err: err,
-		Message: fmt.Sprintf("cannot reach JupyterHub API at %s for the OAuth token request", o.auth.cfg.APIURL)}
-	if errors.Is(err, context.DeadlineExceeded) {
-		hubErr.Timeout = true
-		hubErr.Message = fmt.Sprintf("JupyterHub API at %s did not answer the OAuth token request within %s", o.auth.cfg.APIURL, o.auth.hub.timeout)
-	}
-	return hubErr
-}
-
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "")
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
+	return o.auth.hub.transportError(o.conf.Endpoint.TokenURL, err)
 }

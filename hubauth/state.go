@@ -12,15 +12,14 @@ import (
 	"github.com/gorilla/securecookie"
 )
 
-// oauthState is everything the callback needs to finish a login, sealed
-// into the state cookie. Nothing is kept in memory, so whichever replica
-// (or restarted process) the hub's redirect reaches can finish it.
+// oauthState is what the browser's state cookie holds for a login in
+// flight; with the state parameter it is everything the callback needs.
+// Nothing is kept in memory, so whichever replica (or restarted process)
+// the hub's redirect reaches can finish the login.
 type oauthState struct {
-	// Nonce is also sent to the hub as the OAuth state parameter and comes
-	// back on the callback; the two must match.
+	// Nonce is also sealed into the OAuth state parameter and comes back
+	// on the callback; the two must match.
 	Nonce string `json:"n"`
-	// Next is where the browser was going: a path and query on this service.
-	Next string `json:"u"`
 	// Verifier is the PKCE code verifier (RFC 7636) for the code exchange.
 	Verifier string `json:"v"`
 }
@@ -43,8 +42,9 @@ func randomString(n int) string {
 
 // stateParam is the OAuth state parameter: sealed like the cookie (so it
 // is opaque and cannot be forged), it names the state cookie to check it
-// against and carries the return URL, which a callback that lost the race
-// to another login in the same browser still needs.
+// against and carries the return URL (a path and query on this service),
+// which even a callback that lost the race to another login in the same
+// browser still needs.
 type stateParam struct {
 	Nonce  string `json:"n"`
 	Suffix string `json:"s,omitempty"`
@@ -62,7 +62,7 @@ const maxStateParam = 4096
 // cookie's name is stateBase, or, when a login is already in flight in
 // this browser (another tab), stateBase-<suffix>, so that both can finish.
 func (j *cookieJar) newState(r *http.Request, next string) (st oauthState, param, cookieName string, err error) {
-	st = oauthState{Nonce: randomString(32), Next: next, Verifier: randomString(32)}
+	st = oauthState{Nonce: randomString(32), Verifier: randomString(32)}
 	p := stateParam{Nonce: st.Nonce, Next: next}
 	cookieName = j.stateBase
 	if _, err := r.Cookie(j.stateBase); err == nil {

@@ -63,8 +63,8 @@ func xsrfSubmitted(r *http.Request) string {
 	if v := r.Header.Get("X-CSRFToken"); v != "" {
 		return v
 	}
-	if r.URL.Query().Has("_xsrf") {
-		return r.URL.Query().Get("_xsrf")
+	if q := r.URL.Query(); q.Has("_xsrf") {
+		return q.Get("_xsrf")
 	}
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") && r.Body != nil {
@@ -77,7 +77,7 @@ func xsrfSubmitted(r *http.Request) string {
 
 // checkXSRF reports whether the request carries want, the login's XSRF
 // token.
-func (k *cookieKeys) checkXSRF(r *http.Request, want string) bool {
+func checkXSRF(r *http.Request, want string) bool {
 	got := xsrfSubmitted(r)
 	return got != "" && hmac.Equal([]byte(got), []byte(want))
 }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -38,11 +37,7 @@ func requireChromium(t *testing.T) string {
 	if _, err := exec.LookPath(path); err == nil {
 		return path
 	}
-	msg := fmt.Sprintf("the browser test needs Chromium at %s (or $CHROMIUM): run `make browser` to install Debian's chromium", path)
-	if os.Getenv("HUBTEST_REQUIRE") != "" || os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	hubtest.SkipOrFail(t, fmt.Sprintf("the browser test needs Chromium at %s (or $CHROMIUM): run `make browser` to install Debian's chromium", path))
 	return ""
 }
 
@@ -60,13 +55,7 @@ func TestWhoamiOAuthInChromium(t *testing.T) {
 
 	ctx := startChromium(t, chromium)
 
-	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(target),
-		chromedp.WaitVisible(chromedp.CSS("#username_input")),
-		chromedp.SendKeys(chromedp.CSS("#username_input"), "ada"),
-		chromedp.SendKeys(chromedp.CSS("#password_input"), "any password"),
-		chromedp.Click(chromedp.CSS("#login_submit")),
-	), "log in on the hub's form")
+	require.NoError(t, chromiumLogin(ctx, target, "ada"), "log in on the hub's form")
 
 	// After the login the hub either sends the browser straight back to the
 	// service or first shows its authorize page; approve that once.
@@ -111,6 +100,18 @@ func TestWhoamiOAuthInChromium(t *testing.T) {
 	require.NoError(t, err)
 	require.Positive(t, written.Size())
 	t.Logf("screenshot (%dx%d) in %s", img.Width, img.Height, out)
+}
+
+// chromiumLogin opens url, which leads to the hub's login form, and logs
+// in there as user with any password, as a person would.
+func chromiumLogin(ctx context.Context, url, user string) error {
+	return chromedp.Do(ctx,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS("#username_input")),
+		chromedp.SendKeys(chromedp.CSS("#username_input"), user),
+		chromedp.SendKeys(chromedp.CSS("#password_input"), "any password"),
+		chromedp.Click(chromedp.CSS("#login_submit")),
+	)
 }
 
 // browserTimeout bounds everything the browser does in one test.
@@ -223,29 +224,12 @@ func waitProfileProcesses(dir string, limit time.Duration) []int {
 	}
 }
 
-// profileProcesses lists the processes whose command line has
-// --user-data-dir=dir: Chromium passes it to every helper it starts.
+// profileProcesses lists the processes started with --user-data-dir=dir:
+// Chromium passes it to every helper it starts.
 func profileProcesses(dir string) []int {
-	want := []byte("--user-data-dir=" + dir)
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		for arg := range bytes.SplitSeq(cmdline, []byte{0}) {
-			if bytes.Equal(arg, want) {
-				pids = append(pids, pid)
-				break
-			}
-		}
-	}
-	return pids
+	return hubtest.Processes(func(p hubtest.ProcInfo) bool {
+		return slices.Contains(p.Args, "--user-data-dir="+dir)
+	})
 }
 
 // The README's way to a token, in the demo's own configuration: log in,
@@ -254,21 +238,10 @@ func profileProcesses(dir string) []int {
 func TestTokenPageTokenWorksWithWhoamiAPI(t *testing.T) {
 	hubtest.Require(t)
 	chromium := requireChromium(t)
-	api := hubtest.Binary(t, "whoami-api")
-	hubtest.Binary(t, "whoami-oauth")
-	hub := hubtest.Start(t, hubtest.Options{
-		ConfigFiles: []string{filepath.Join(hubtest.RepoRoot(), "examples", "service-whoami", "jupyterhub_config.py")},
-		Env:         []string{"WHOAMI_BIN_DIR=" + filepath.Dir(api)},
-	})
+	hub := demoHub(t)
 	ctx := startChromium(t, chromium)
 
-	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(hub.URL+"/hub/login?next=%2Fhub%2Ftoken"),
-		chromedp.WaitVisible(chromedp.CSS("#username_input")),
-		chromedp.SendKeys(chromedp.CSS("#username_input"), "grace"),
-		chromedp.SendKeys(chromedp.CSS("#password_input"), "any password"),
-		chromedp.Click(chromedp.CSS("#login_submit")),
-	), "log in")
+	require.NoError(t, chromiumLogin(ctx, hub.URL+"/hub/login?next=%2Fhub%2Ftoken", "grace"), "log in")
 	// The page's script loads after the form shows; a click before it has
 	// hooked the form submits it the plain way and reloads the page. Like
 	// a person, try again.

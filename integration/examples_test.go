@@ -44,12 +44,7 @@ func TestExternalOAuthExample(t *testing.T) {
 // The demo's example (make demo): both services come up under the hub, and
 // answer a token and a browser.
 func TestServiceWhoamiExample(t *testing.T) {
-	api := hubtest.Binary(t, "whoami-api")
-	hubtest.Binary(t, "whoami-oauth")
-	hub := hubtest.Start(t, hubtest.Options{
-		ConfigFiles: []string{filepath.Join(hubtest.RepoRoot(), "examples", "service-whoami", "jupyterhub_config.py")},
-		Env:         []string{"WHOAMI_BIN_DIR=" + filepath.Dir(api)},
-	})
+	hub := demoHub(t)
 	hub.CreateUser(t, "kim")
 	token := hub.NewToken(t, "kim", nil)
 	r := get(t, hub.URL+"/services/whoami-api/", "token "+token)
@@ -58,4 +53,16 @@ func TestServiceWhoamiExample(t *testing.T) {
 
 	b := newBrowser(t, "kim")
 	requireModel(t, b.visit(hub.URL+"/services/whoami-oauth/"), "kim")
+}
+
+// demoHub runs the hub of `make demo`, from its own config file, with the
+// services built for the test.
+func demoHub(t *testing.T) *hubtest.Hub {
+	t.Helper()
+	api := hubtest.Binary(t, "whoami-api")
+	hubtest.Binary(t, "whoami-oauth") // beside it, where the config looks
+	return hubtest.Start(t, hubtest.Options{
+		ConfigFiles: []string{filepath.Join(hubtest.RepoRoot(), "examples", "service-whoami", "jupyterhub_config.py")},
+		Env:         []string{"WHOAMI_BIN_DIR=" + filepath.Dir(api)},
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -201,34 +200,9 @@ func (h *Hub) LogTail() string {
 	return tail(h.proc.Output(), 8000)
 }
 
-// childrenOf lists the pids whose parent is pid, from /proc.
+// childrenOf lists the pids whose parent is pid.
 func childrenOf(pid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may contain spaces, so split after ')'.
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-			out = append(out, child)
-		}
-	}
-	return out
+	return Processes(func(p ProcInfo) bool { return p.PPID == pid })
 }
 
 // stopPid ends a process left behind: SIGTERM, then SIGKILL after 5s.

@@ -5,7 +5,6 @@
 package whoami
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -75,15 +74,8 @@ func UnderPrefix(prefix string, h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, `{"status": 404, "message": "not found: this service serves %s"}`, jsonEscape(prefix))
+		hubauth.WriteJSONError(w, http.StatusNotFound, "not found: this service serves "+prefix)
 	})
-}
-
-func jsonEscape(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return r.Replace(s)
 }
 
 // AccessLog logs one line per request: method, path (never the query,
