@@ -121,7 +121,7 @@ func (h *Hub) writeConfig(opts Options) (string, error) {
 	}
 	admin := Service{Name: adminService, APIToken: h.AdminToken}
 	for _, svc := range append([]Service{admin}, opts.Services...) {
-		s.Services = append(s.Services, svc.entry())
+		s.Services = append(s.Services, svc.entry(h.version))
 	}
 	s.Roles = append(s.Roles, map[string]any{
 		"name":     adminService,
@@ -145,17 +145,22 @@ func (h *Hub) writeConfig(opts Options) (string, error) {
 	return path, os.WriteFile(path, []byte(configTemplate+"\n"+opts.ExtraConfig+"\n"), 0o600)
 }
 
-func (s Service) entry() map[string]any {
+// timeoutField is the release that added the service field "timeout";
+// older hubs refuse to start with it ("No such service field").
+var timeoutField = Version{Major: 6}
+
+// entry is the service as hub (the release the rig runs) reads it.
+func (s Service) entry(hub Version) map[string]any {
 	e := map[string]any{"name": s.Name}
 	if s.URL != "" {
 		e["url"] = s.URL
 	}
 	if len(s.Command) > 0 {
 		e["command"] = s.Command
-	} else if s.URL != "" {
+	} else if s.URL != "" && hub.AtLeast(timeoutField) {
 		// At start-up the hub waits up to this long for each service to
 		// answer (30 s by default); a service the test starts later would
-		// hold up every start.
+		// hold up every start. Older hubs wait one second, fixed.
 		e["timeout"] = 1
 	}
 	if len(s.Environment) > 0 {

@@ -31,6 +31,7 @@ type Hub struct {
 	services              []Service
 	env                   []string
 	proc                  *Process
+	version               Version
 }
 
 // StartTimeout bounds how long the hub may take to come up.
@@ -51,6 +52,7 @@ func Start(t testing.TB, opts Options) *Hub {
 		proxyToken:   RandomToken(),
 		services:     opts.Services,
 		env:          opts.Env,
+		version:      HubVersion(t),
 	}
 	h.APIURL = fmt.Sprintf("http://127.0.0.1:%d/hub/api", h.hubPort)
 	config, err := h.writeConfig(opts)

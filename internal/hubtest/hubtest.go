@@ -3,7 +3,9 @@
 // generated config, and always cleaned up.
 //
 // The hub and the proxy are the ones `make deps` installs into .venv/ and
-// node_modules/ at the repository root. Tests call Require (Start does) and
+// node_modules/ at the repository root; HUBTEST_VENV picks another
+// virtualenv, such as the .venv-4.1/ that `make test` installs for its
+// matrix of hub releases (see VenvDir). Tests call Require (Start does) and
 // run or fail under `make test` and in CI; a plain `go test` on a machine
 // without them skips, saying how to run them.
 package hubtest
@@ -30,8 +32,22 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// JupyterHubPath is the hub executable `make deps` installs.
-func JupyterHubPath() string { return filepath.Join(RepoRoot(), ".venv", "bin", "jupyterhub") }
+// VenvDir is the virtualenv whose JupyterHub the rig runs: $HUBTEST_VENV,
+// relative to the repository root unless absolute, or .venv, the one
+// `make deps` installs. `make test` sets it once per hub release it tests.
+func VenvDir() string {
+	dir := os.Getenv("HUBTEST_VENV")
+	if dir == "" {
+		dir = ".venv"
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(RepoRoot(), dir)
+	}
+	return filepath.Clean(dir)
+}
+
+// JupyterHubPath is the hub executable in VenvDir.
+func JupyterHubPath() string { return filepath.Join(VenvDir(), "bin", "jupyterhub") }
 
 // ProxyPath is the configurable-http-proxy executable `make deps` installs.
 func ProxyPath() string {
@@ -58,7 +74,11 @@ func Require(t testing.TB) {
 	if len(missing) == 0 {
 		return
 	}
-	SkipOrFail(t, fmt.Sprintf("integration test needs a real JupyterHub and configurable-http-proxy; missing %v: run `make test` (or `make deps` first)", missing))
+	how := "run `make test` (or `make deps` first)"
+	if venv := os.Getenv("HUBTEST_VENV"); venv != "" {
+		how = fmt.Sprintf("HUBTEST_VENV=%s: `make test` installs the virtualenv of each hub release in HUB_VERSIONS", venv)
+	}
+	SkipOrFail(t, fmt.Sprintf("integration test needs a real JupyterHub and configurable-http-proxy; missing %v: %s", missing, how))
 }
 
 // SkipOrFail ends a test whose real peer is not installed: msg, which

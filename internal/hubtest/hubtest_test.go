@@ -29,6 +29,24 @@ func TestHubLifecycle(t *testing.T) {
 	require.Equal(t, svcURL, services["elsewhere"].URL)
 	require.Equal(t, "/services/elsewhere/", services["elsewhere"].Prefix)
 
+	// The rig's idea of the hub's release is the one the hub reports, and
+	// RequireVersion lets through what it has and skips what it has not.
+	var info struct{ Version string }
+	require.Equal(t, 200, hub.API(t, "GET", "/", nil, &info))
+	require.Equal(t, info.Version, hub.Version().String())
+	require.Equal(t, hub.Version(), HubVersion(t))
+	t.Logf("JupyterHub %s from %s", hub.Version(), VenvDir())
+	require.True(t, t.Run("have", func(t *testing.T) {
+		RequireVersion(t, hub.Version().String(), "the hub's own release")
+	}))
+	var skipped bool
+	t.Run("future", func(t *testing.T) {
+		t.Cleanup(func() { skipped = t.Skipped() })
+		RequireVersion(t, "99.0", "a release that does not exist")
+		t.Error("RequireVersion let a test through that needs a newer hub")
+	})
+	require.True(t, skipped, "RequireVersion skips on an older hub")
+
 	hub.CreateUser(t, "ada")
 	hub.AddToGroup(t, "g", "ada")
 	token := hub.NewToken(t, "ada", nil)
