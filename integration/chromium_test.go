@@ -60,7 +60,8 @@ func TestWhoamiOAuthInChromium(t *testing.T) {
 	// After the login the hub either sends the browser straight back to the
 	// service or first shows its authorize page; approve that once.
 	if waitForPage(t, ctx, hub, target, "service", "authorize") == "authorize" {
-		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("form button[type=submit]"))), "approve on the authorize page")
+		t.Logf("JupyterHub %s shows its authorize page: approving", hub.Version())
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(authorizeButton))), "approve on the authorize page")
 		waitForPage(t, ctx, hub, target, "service")
 	}
 
@@ -176,6 +177,10 @@ func startChromium(t *testing.T, path string) context.Context {
 	return browserCtx
 }
 
+// authorizeButton is the submit button of the hub's authorize page:
+// JupyterHub 5 and later render a <button>, 4.x an <input>.
+const authorizeButton = "form button[type=submit], form input[type=submit]"
+
 // pageState tells, in the page, where the login has got to: "service" once
 // the browser shows the model of ada at the target URL, "authorize" on the
 // hub's authorize page with its button, "" otherwise (still loading or on
@@ -184,7 +189,7 @@ const pageState = `(() => {
 	const text = document.body ? document.body.innerText : "";
 	if (location.href === %q && text.includes('"name": "ada"')) return "service";
 	if (location.pathname.endsWith("/oauth2/authorize") && document.readyState === "complete" &&
-		document.querySelector("form button[type=submit]")) return "authorize";
+		document.querySelector(%q)) return "authorize";
 	return "";
 })()`
 
@@ -193,7 +198,7 @@ const pageState = `(() => {
 // page; those are retried.
 func waitForPage(t *testing.T, ctx context.Context, hub *hubtest.Hub, target string, want ...string) string {
 	t.Helper()
-	js := fmt.Sprintf(pageState, target)
+	js := fmt.Sprintf(pageState, target, authorizeButton)
 	var last string
 	var lastErr error
 	for ctx.Err() == nil {

@@ -223,6 +223,7 @@ func TestWhoamiOAuth(t *testing.T) {
 
 // A hub that refuses clients without PKCE logs users in all the same.
 func TestWhoamiOAuthRequirePKCE(t *testing.T) {
+	hubtest.RequireVersion(t, "6.0", "oauth_require_pkce is new in JupyterHub 6.0; older hubs ignore it")
 	hub, svc := oauthHub(t, "c.JupyterHub.oauth_require_pkce = True\n")
 	hub.CreateUser(t, "ada")
 	hub.AddToGroup(t, "whoami", "ada")
