@@ -1,18 +1,27 @@
 # Two commands for a newcomer: `make demo` and `make test`.
 # Everything they need is installed here, into ignored folders:
 #   .venv/         JupyterHub from PyPI (pinned in requirements.txt)
+#   .venv-4.1/     older JupyterHub releases for make test's matrix
+#   .venv-5/       (pinned in requirements-4.1.txt, requirements-5.txt)
 #   node_modules/  configurable-http-proxy from npm (pinned in package.json)
 
 PYTHON     ?= python3
 VENV       := .venv
 JUPYTERHUB := $(VENV)/bin/jupyterhub
+# The JupyterHub releases make test runs the integration tests against, one
+# after the other; `make test HUB_VERSIONS=6.1` runs a subset. Each has its
+# own virtualenv: .venv-<v>/ from requirements-<v>.txt, except DEMO_HUB,
+# the release in requirements.txt, which is .venv/ (make demo's).
+HUB_VERSIONS ?= 4.1 5 6.1
+DEMO_HUB   := 6.1
+hub_venv    = $(if $(filter $(DEMO_HUB),$(1)),$(VENV),.venv-$(1))
 CHP        := node_modules/.bin/configurable-http-proxy
 # Debian's Chromium, for the one real-browser test (never a downloaded browser).
 CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
-.PHONY: all deps browser wrk build vet test unit demo bench clean
+.PHONY: all deps hubs browser wrk build vet test unit demo bench clean
 
 all: build
 
@@ -27,10 +36,21 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
+## hubs: install the virtualenv of every release in HUB_VERSIONS (idempotent)
+hubs: $(foreach v,$(HUB_VERSIONS),$(call hub_venv,$(v))/bin/jupyterhub)
+
+# install_hub VENV,REQUIREMENTS: a virtualenv with the pinned hub in it.
+define install_hub
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(2)
+	touch $(1)/bin/jupyterhub
+endef
+
 $(JUPYTERHUB): requirements.txt
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $@
+	$(call install_hub,$(VENV),requirements.txt)
+
+.venv-%/bin/jupyterhub: requirements-%.txt
+	$(call install_hub,.venv-$*,$<)
 
 $(CHP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -58,9 +78,28 @@ vet:
 unit:
 	$(GO) test $(GOFLAGS_TEST) ./...
 
-## test: vet, unit tests and the integration tests against a real JupyterHub
+# The packages whose tests start a real hub (they import internal/hubtest,
+# or are it): make test runs them once per hub release, the others once.
+HUB_PACKAGES   = $(shell $(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | awk '/\/internal\/hubtest( |$$)/ {print $$1}')
+OTHER_PACKAGES = $(filter-out $(HUB_PACKAGES),$(shell $(GO) list ./...))
+
+## test: vet, unit tests, and the integration tests against a real JupyterHub
+## of each release in HUB_VERSIONS; says which releases failed, if any
 test: deps browser vet
-	HUBTEST_REQUIRE=1 CHROMIUM=$(CHROMIUM) $(GO) test $(GOFLAGS_TEST) ./...
+	@echo "==== unit tests"
+	$(GO) test $(GOFLAGS_TEST) $(OTHER_PACKAGES)
+	@failed=""; for v in $(HUB_VERSIONS); do \
+		$(MAKE) --no-print-directory hub-test-$$v || failed="$$failed $$v"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "==== integration tests FAILED against JupyterHub$$failed"; exit 1; fi; \
+	echo "==== integration tests passed against JupyterHub $(HUB_VERSIONS)"
+
+# hub-test-<v>: the integration tests against the JupyterHub release v alone
+# (one of HUB_VERSIONS' names), installing it first if needed.
+.SECONDEXPANSION:
+hub-test-%: $$(call hub_venv,$$*)/bin/jupyterhub $(CHP) browser
+	@echo "==== integration tests against JupyterHub $* ($$($(call hub_venv,$*)/bin/jupyterhub --version) in $(call hub_venv,$*)/)"
+	HUBTEST_VENV=$(call hub_venv,$*) HUBTEST_REQUIRE=1 CHROMIUM=$(CHROMIUM) $(GO) test $(GOFLAGS_TEST) $(HUB_PACKAGES)
 
 ## demo: a real JupyterHub with both services on http://127.0.0.1:8000
 demo: deps build
