@@ -132,7 +132,7 @@ func (o *OAuth) identify(w http.ResponseWriter, r *http.Request) *http.Request {
 		o.jar.clear(w, r, o.jar.login)
 		return withIdentity(r, &identity{err: ErrLoginCookie, loginFixes: true})
 	}
-	id := &identity{}
+	id := &identity{token: token}
 	id.user, id.err = o.auth.check(r.Context(), sessionID(r), token)
 	if errors.Is(id.err, ErrInvalidToken) {
 		// Expired, revoked, or the hub session behind it ended (logout).
