@@ -78,8 +78,8 @@ func (j *cookieJar) setLogin(w http.ResponseWriter, r *http.Request, token strin
 		return err
 	}
 	c := j.cookie(r, j.login, v)
-	if age := j.cfg.CookieOptions.MaxAge; age > 0 {
-		c.MaxAge = int(age / time.Second)
+	if !j.cfg.CookieOptions.SessionOnly {
+		c.MaxAge = int(j.cfg.CookieOptions.LoginMaxAge() / time.Second)
 	}
 	http.SetCookie(w, c)
 	return nil
