@@ -50,11 +50,11 @@ func TestFromEnvOAuth(t *testing.T) {
 
 func TestFromEnvOAuthProblems(t *testing.T) {
 	_, err := fromLookup(lookupFrom(map[string]string{
-		"JUPYTERHUB_API_TOKEN":                  "secret",
-		"JUPYTERHUB_SERVICE_NAME":               "whoami",
-		"JUPYTERHUB_COOKIE_OPTIONS":             `{"samesite": "sometimes"}`,
-		"HUBAUTH_COOKIE_SECRET":                 "deadbeef-not-a-secret",
-		"HUBAUTH_OLD_COOKIE_SECRETS":            "abcd",
+		"JUPYTERHUB_API_TOKEN":       "secret",
+		"JUPYTERHUB_SERVICE_NAME":    "whoami",
+		"JUPYTERHUB_COOKIE_OPTIONS":  `{"samesite": "sometimes"}`,
+		"HUBAUTH_COOKIE_SECRET":      "deadbeef-not-a-secret",
+		"HUBAUTH_OLD_COOKIE_SECRETS": "abcd",
 	}))
 	require.Error(t, err)
 	msg := err.Error()
