@@ -412,6 +412,8 @@ func checkPrefix(p string) error {
 		return fmt.Errorf("want a path starting and ending with '/', got %q", p)
 	case strings.HasPrefix(p, "//"):
 		return fmt.Errorf("must not start with '//', which browsers read as another host, got %q", p)
+	case strings.Contains(p, "//"):
+		return fmt.Errorf("must not hold '//', which redirects clean away, got %q", p)
 	case strings.ContainsAny(p, "\\?#"):
 		return fmt.Errorf("must not hold '\\', '?' or '#', got %q", p)
 	case hasDotSegment(p):

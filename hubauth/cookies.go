@@ -99,6 +99,13 @@ func (j *cookieJar) loginToken(r *http.Request) (token string, present bool, err
 	return token, true, nil
 }
 
+// hasLogin reports whether the request carries a login cookie, valid or
+// not.
+func (j *cookieJar) hasLogin(r *http.Request) bool {
+	_, err := r.Cookie(j.login)
+	return err == nil
+}
+
 // clear tells the browser to drop a cookie.
 func (j *cookieJar) clear(w http.ResponseWriter, r *http.Request, name string) {
 	c := j.cookie(r, name, "")

@@ -10,15 +10,14 @@ import (
 
 // FuzzSafeNext: whatever the return URL, the redirect stays on the service.
 func FuzzSafeNext(f *testing.F) {
-	for _, s := range []string{"/services/whoami/x?y=z", "//evil", "/\\evil", "/%2F%2Fevil", "https://evil/", "/services/whoami/../..//evil"} {
+	for _, s := range []string{"/services/whoami/x?y=z", "//evil", "/\\evil", "/%2F%2Fevil", "https://evil/", "/services/whoami/../..//evil",
+		"/services/whoami/../../hub/admin", "/services/whoami/%2e%2e/%2E%2E/hub/admin", "/services/whoami/./x", "/services/whoami/a/..", "/services/whoami/.%2e/"} {
 		f.Add("/services/whoami/", s)
 		f.Add("/", s)
 	}
 	f.Fuzz(func(t *testing.T, prefix, next string) {
-		if u, err := url.Parse(prefix); err != nil || u.Path != prefix || u.RawPath != "" ||
-			!strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") || strings.HasPrefix(prefix, "//") ||
-			strings.ContainsAny(prefix, "\\") {
-			return // prefixes are plain paths from the hub's configuration
+		if u, err := url.Parse(prefix); err != nil || u.Path != prefix || u.RawPath != "" || checkPrefix(prefix) != nil {
+			return // prefixes are plain paths that Config.Validate accepted
 		}
 		got := SafeNext(prefix, next)
 		if !strings.HasPrefix(got, prefix) {
@@ -31,6 +30,26 @@ func FuzzSafeNext(f *testing.F) {
 		p, _ := url.PathUnescape(u.EscapedPath())
 		if strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(got, "\\\r\n") {
 			t.Fatalf("SafeNext(%q, %q) = %q could be read as another host", prefix, next, got)
+		}
+
+		// What the browser is finally told: the callback hands SafeNext's
+		// answer to http.Redirect, which cleans the path; the browser then
+		// resolves the Location against the service's URL, dot segments
+		// (also as %2e) included.
+		w := httptest.NewRecorder()
+		http.Redirect(w, httptest.NewRequest("GET", prefix+"oauth_callback", nil), got, http.StatusFound)
+		loc := w.Header().Get("Location")
+		base, _ := url.Parse("http://hub.example" + prefix + "oauth_callback")
+		ref, err := url.Parse(loc)
+		if err != nil {
+			t.Fatalf("SafeNext(%q, %q): Location %q does not parse: %v", prefix, next, loc, err)
+		}
+		final := base.ResolveReference(ref)
+		finalPath, err := url.PathUnescape(final.EscapedPath())
+		if err != nil || final.Host != "hub.example" || final.Scheme != "http" ||
+			!strings.HasPrefix(final.EscapedPath(), prefix) || hasDotSegment(final.EscapedPath()) ||
+			strings.HasPrefix(finalPath, "//") || strings.ContainsAny(finalPath, "\\") {
+			t.Fatalf("SafeNext(%q, %q) = %q: the browser is sent to %q (%s), off the service", prefix, next, got, loc, final)
 		}
 	})
 }
