@@ -203,7 +203,7 @@ func SafeNext(prefix, next string) string {
 	// "/services/x/../../hub/admin" starts with the prefix but is not under
 	// it: http.Redirect cleans the path, and a browser resolves the dots
 	// (also as %2e), either way landing above the prefix.
-	if hasDotSegment(u.EscapedPath()) {
+	if p, _ := url.PathUnescape(u.EscapedPath()); hasDotSegment(u.EscapedPath()) || hasDotSegment(p) {
 		return prefix
 	}
 	return next

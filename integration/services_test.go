@@ -25,8 +25,9 @@ type svcSpec struct {
 
 // runningSvc is one of them, started.
 type runningSvc struct {
-	url  string // through the proxy, e.g. http://127.0.0.1:PORT/services/NAME/
-	proc *hubtest.Process
+	url    string // through the proxy, e.g. http://127.0.0.1:PORT/services/NAME/
+	direct string // the process itself, e.g. http://127.0.0.1:PORT
+	proc   *hubtest.Process
 }
 
 // startServices runs a hub that knows every spec'd service, then the
@@ -73,7 +74,11 @@ func startServices(t *testing.T, specs []svcSpec, extraConfig string) (*hubtest.
 			env[k] = v
 		}
 		proc := hubtest.StartProcess(t, bin, envList(env), fmt.Sprintf("127.0.0.1:%d", p.port))
-		out[p.spec.name] = runningSvc{url: hub.URL + "/services/" + p.spec.name + "/", proc: proc}
+		out[p.spec.name] = runningSvc{
+			url:    hub.URL + "/services/" + p.spec.name + "/",
+			direct: fmt.Sprintf("http://127.0.0.1:%d", p.port),
+			proc:   proc,
+		}
 	}
 	return hub, out
 }
