@@ -116,3 +116,98 @@ func FuzzParseCookieOptions(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStartLogin: whatever cookies and headers a browser without a login
+// sends (state cookies of any number, names and values), the answer is a
+// redirect to the hub or a 4xx, never a 5xx; the browser ends up with at
+// most MaxLoginsInFlight state cookies, and the return URL stays on the
+// service.
+func FuzzStartLogin(f *testing.F) {
+	o, err := NewOAuth(mustNew(f, oauthConfig("http://127.0.0.1:1/hub/api")))
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := o.Middleware(echoUser)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/services/whoami/", nil))
+	genuine := w.Result().Cookies()[0]
+	f.Add("/services/whoami/x?y=1", "", genuine.Name+"="+genuine.Value, 1)
+	f.Add("/services/whoami/a", "navigate", genuine.Name+"="+genuine.Value+"; "+genuine.Name+"-abc=junk", 9)
+	f.Add("/services/whoami/img.png", "no-cors", "", 0)
+	f.Add("/services/whoami/../../hub/admin", "", "service-whoami=bad|seal", 3)
+
+	f.Fuzz(func(t *testing.T, path, mode, cookies string, copies int) {
+		r := httptest.NewRequest("GET", "/services/whoami/", nil)
+		if u, err := url.Parse(path); err == nil && strings.HasPrefix(u.Path, "/services/whoami/") {
+			r.URL = u
+		}
+		if mode != "" {
+			r.Header.Set("Sec-Fetch-Mode", mode)
+		}
+		if cookies != "" {
+			r.Header.Set("Cookie", cookies)
+		}
+		// Many copies of a genuine state cookie under different names,
+		// as a browser that started many logins holds them.
+		for i := range copies % 40 {
+			r.AddCookie(&http.Cookie{Name: genuine.Name + "-" + strings.Repeat("x", i+1), Value: genuine.Value})
+		}
+		states := 0
+		for _, c := range r.Cookies() {
+			if o.jar.isState(c.Name) {
+				states++
+			}
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		switch {
+		case w.Code >= 500:
+			t.Fatalf("%s: %d %s", path, w.Code, w.Body.String())
+		case w.Code == http.StatusFound:
+			loc, err := url.Parse(w.Header().Get("Location"))
+			if err != nil || loc.Path != "/hub/api/oauth2/authorize" {
+				t.Fatalf("login redirect to %q", w.Header().Get("Location"))
+			}
+			// Of the state cookies sent, at most MaxLoginsInFlight-1 are
+			// left alive, and one is added.
+			set, cleared := 0, 0
+			for _, c := range w.Result().Cookies() {
+				if o.jar.isState(c.Name) {
+					if c.MaxAge < 0 {
+						cleared++
+					} else {
+						set++
+					}
+				}
+			}
+			if set != 1 || states-cleared > MaxLoginsInFlight-1+countDuplicates(r) {
+				t.Fatalf("%d state cookies sent, %d cleared, %d set", states, cleared, set)
+			}
+		case w.Code >= 400:
+			if len(w.Result().Cookies()) > 0 && w.Code != http.StatusForbidden {
+				t.Fatalf("%d with cookies", w.Code)
+			}
+		}
+	})
+}
+
+// countDuplicates counts state cookies sent twice under one name, which
+// the browser holds once.
+func countDuplicates(r *http.Request) int {
+	seen, dup := map[string]bool{}, 0
+	for _, c := range r.Cookies() {
+		if seen[c.Name] {
+			dup++
+		}
+		seen[c.Name] = true
+	}
+	return dup
+}
+
+func mustNew(tb testing.TB, cfg Config) *Authenticator {
+	a, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
