@@ -2,10 +2,13 @@ package integration
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,4 +159,76 @@ func TestHostileSettingsRefusedAtStartup(t *testing.T) {
 			require.NotContains(t, string(out), "hunter2")
 		})
 	}
+}
+
+// A handler behind OAuth.Identify alone (which decides for itself whom to
+// serve) sees no user on a cross-site POST that rides on the real login
+// cookie: the failed XSRF check leaves only the error in the context.
+func TestXSRFFailureIdentifiesNobodyRealHub(t *testing.T) {
+	hubtest.Require(t)
+	port := hubtest.FreePort(t)
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	require.NoError(t, err)
+	var handler atomic.Pointer[http.Handler]
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := handler.Load(); h != nil {
+			(*h).ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	token := hubtest.RandomToken()
+	hub := hubtest.Start(t, hubtest.Options{
+		Services: []hubtest.Service{{
+			Name: "inproc", URL: fmt.Sprintf("http://127.0.0.1:%d", port), APIToken: token,
+			OAuthClientID: "service-inproc", OAuthRedirectURI: "/services/inproc/oauth_callback", OAuthNoConfirm: true,
+		}},
+		Roles: []hubtest.Role{{Name: "user", Scopes: []string{"self", "access:services"}}},
+	})
+	auth, err := hubauth.New(hubauth.Config{
+		APIURL: hub.APIURL, APIToken: token, ServiceName: "inproc",
+		ServicePrefix: "/services/inproc/", BaseURL: "/", HubPrefix: "/hub/",
+		AccessScopes: []string{"access:services!service=inproc"},
+		CacheMaxAge:  hubauth.DefaultCacheMaxAge, CacheSize: hubauth.DefaultCacheSize, HubTimeout: hubauth.DefaultHubTimeout,
+		ClientID: "service-inproc", OAuthCallbackURL: "/services/inproc/oauth_callback",
+	})
+	require.NoError(t, err)
+	login, err := hubauth.NewOAuth(auth)
+	require.NoError(t, err)
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == login.CallbackPath() {
+			login.Callback(w, r)
+			return
+		}
+		login.Identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u, err := hubauth.FromContext(r.Context())
+			switch {
+			case u != nil:
+				fmt.Fprintf(w, "acting for %s (err=%v)", u.Name, err)
+			case r.Method == http.MethodGet:
+				login.StartLogin(w, r)
+			default:
+				fmt.Fprintf(w, "nobody (err=%v)", err)
+			}
+		})).ServeHTTP(w, r)
+	})
+	handler.Store(&h)
+
+	hub.CreateUser(t, "ada")
+	b := newBrowser(t, "ada")
+	svc := hub.URL + "/services/inproc/"
+	page := b.visit(svc)
+	require.Equal(t, 200, page.status, page.body)
+	require.Equal(t, "acting for ada (err=<nil>)", page.body)
+
+	h2 := b.do(http.MethodPost, svc+"transfer", url.Values{"to": {"mallory"}}, http.Header{"Sec-Fetch-Site": {"cross-site"}, "Sec-Fetch-Mode": {"navigate"}})
+	require.Equal(t, 200, h2.status)
+	require.True(t, strings.HasPrefix(h2.body, "nobody (err=XSRF check failed"), h2.body)
+
+	xsrf := b.cookie(svc, "_xsrf")
+	h2 = b.do(http.MethodPost, svc+"transfer", url.Values{"to": {"bob"}, "_xsrf": {xsrf}}, nil)
+	require.Equal(t, "acting for ada (err=<nil>)", h2.body, "with the page's XSRF token")
 }
