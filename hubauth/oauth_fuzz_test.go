@@ -100,6 +100,14 @@ func FuzzOAuthCallback(f *testing.F) {
 		if w.Code >= 500 || (w.Code >= 300 && w.Code < 400 && !strings.HasPrefix(w.Header().Get("Location"), "/services/whoami/")) {
 			t.Fatalf("callback ?%s answered %d %s %s", query, w.Code, w.Header().Get("Location"), w.Body.String())
 		}
+		if w.Code >= 300 && w.Code < 400 {
+			// Where the browser lands, dot segments resolved.
+			loc, err := url.Parse(w.Header().Get("Location"))
+			base, _ := url.Parse("http://hub.example/services/whoami/oauth_callback")
+			if err != nil || hasDotSegment(loc.EscapedPath()) || !strings.HasPrefix(base.ResolveReference(loc).EscapedPath(), "/services/whoami/") {
+				t.Fatalf("callback ?%s sends the browser to %q", query, w.Header().Get("Location"))
+			}
+		}
 	})
 }
 
