@@ -163,6 +163,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // FromContext returns the caller found by Identify when they may use the
 // service; otherwise the user (if the hub identified one) and why not:
 // [ErrNoToken], [ErrInvalidToken], a [*ForbiddenError] or a [*HubError].
+// With [OAuth.Identify] also [ErrXSRF], [ErrLoginCookie] or
+// [ErrWebsocketCookie], always without a user: a request that failed the
+// XSRF check may be another site's, riding on the login cookie.
 func FromContext(ctx context.Context) (*User, error) {
 	id, ok := ctx.Value(contextKey{}).(*identity)
 	if !ok {
