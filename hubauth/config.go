@@ -60,6 +60,11 @@ type Config struct {
 	// Websocket requests may always use it, since browsers cannot set
 	// headers on them.
 	AllowTokenInURL bool
+	// DenyWebsocketCookieAuth refuses websocket requests that only the
+	// login cookie authenticates (JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH
+	// false): they must carry a token. The zero value allows them, as the
+	// hub's Python client does by default (4.1 and later).
+	DenyWebsocketCookieAuth bool
 	// CacheMaxAge is how long a hub answer is reused; 0 disables reuse
 	// (concurrent requests with the same token still share one hub call).
 	CacheMaxAge time.Duration
@@ -111,7 +116,8 @@ func Settings() []Setting {
 		{"JUPYTERHUB_BASE_URL", "/", "the deployment's base URL; the hub lives at BASE/hub/"},
 		{"JUPYTERHUB_HOST", "", "public origin of the hub when it is not this service's origin"},
 		{"JUPYTERHUB_OAUTH_ACCESS_SCOPES", "access:services!service=NAME", "JSON list of scopes that grant access (JUPYTERHUB_OAUTH_SCOPES is the old name)"},
-		{"JUPYTERHUB_ALLOW_TOKEN_IN_URL", "false", "accept ?token= on requests that are not websockets"},
+		{"JUPYTERHUB_ALLOW_TOKEN_IN_URL", "false", "accept ?token= on requests that are not websockets; a browser opening such a link (a sharing link) then stays logged in by cookie"},
+		{"JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH", "true", "let the login cookie authenticate websocket requests; false makes them carry a token (403 otherwise)"},
 		{"HUBAUTH_ALLOW_ANY_USER", "false", "admit every hub user and service when there are no access scopes"},
 		{"HUBAUTH_CACHE_MAX_AGE", "300s", "how long a hub answer is reused (seconds, or a Go duration like 2m); 0 disables reuse"},
 		{"HUBAUTH_CACHE_SIZE", strconv.Itoa(DefaultCacheSize), "the most hub answers kept in memory"},
@@ -174,15 +180,15 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		cfg.AccessScopes = []string{"access:services!service=" + cfg.ServiceName}
 	}
 
-	parseBool := func(name string, dst *bool) {
-		v, err := parseBoolEnv(get(name))
-		if err != nil {
-			bad(name, "%v", err)
-		}
-		*dst = v
+	// JUPYTERHUB_* booleans are read as the hub's own client reads them;
+	// our own HUBAUTH_* ones are strict.
+	cfg.AllowTokenInURL = hubBool(get("JUPYTERHUB_ALLOW_TOKEN_IN_URL"), false)
+	cfg.DenyWebsocketCookieAuth = !hubBool(get("JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH"), true)
+	if v, err := parseBoolEnv(get("HUBAUTH_ALLOW_ANY_USER")); err != nil {
+		bad("HUBAUTH_ALLOW_ANY_USER", "%v", err)
+	} else {
+		cfg.AllowAnyUser = v
 	}
-	parseBool("JUPYTERHUB_ALLOW_TOKEN_IN_URL", &cfg.AllowTokenInURL)
-	parseBool("HUBAUTH_ALLOW_ANY_USER", &cfg.AllowAnyUser)
 
 	parseDuration := func(name string, dst *time.Duration) {
 		raw := get(name)
@@ -267,16 +273,16 @@ func (c Config) Validate() error {
 			bad("JUPYTERHUB_SERVICE_URL", "%v", err)
 		}
 	}
-	if !strings.HasPrefix(c.ServicePrefix, "/") || !strings.HasSuffix(c.ServicePrefix, "/") {
-		bad("JUPYTERHUB_SERVICE_PREFIX", "want a path starting and ending with '/', got %q", c.ServicePrefix)
+	if err := checkPrefix(c.ServicePrefix); err != nil {
+		bad("JUPYTERHUB_SERVICE_PREFIX", "%v", err)
 	}
 	if !strings.HasPrefix(c.BaseURL, "/") || !strings.HasSuffix(c.BaseURL, "/") {
 		bad("JUPYTERHUB_BASE_URL", "want a path starting and ending with '/', got %q", c.BaseURL)
 	}
 	if c.Host != "" {
 		u, err := url.Parse(c.Host)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
-			bad("JUPYTERHUB_HOST", "want an origin like https://hub.example.org, got %q", c.Host)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.User != nil {
+			bad("JUPYTERHUB_HOST", "want an origin like https://hub.example.org, got %q", withoutUserinfo(c.Host))
 		}
 	}
 	for _, s := range c.AccessScopes {
@@ -317,20 +323,23 @@ func (c Config) ListenAddr() (string, error) {
 func listenAddr(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("not a URL: %q", raw)
+		return "", fmt.Errorf("not a URL: %q", withoutUserinfo(raw))
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("a user name or password in the URL is not supported, got %q", withoutUserinfo(raw))
 	}
 	if u.Scheme != "http" {
 		if u.Scheme == "https" {
-			return "", fmt.Errorf("https (internal SSL) is not supported yet, got %q", raw)
+			return "", fmt.Errorf("https (internal SSL) is not supported yet, got %q", withoutUserinfo(raw))
 		}
-		return "", fmt.Errorf("want http://host:port, got %q", raw)
+		return "", fmt.Errorf("want http://host:port, got %q", withoutUserinfo(raw))
 	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
 		port = "80"
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return "", fmt.Errorf("bad port in %q", raw)
+		return "", fmt.Errorf("bad port in %q", withoutUserinfo(raw))
 	}
 	return net.JoinHostPort(host, port), nil
 }
@@ -343,6 +352,11 @@ type apiEndpoint struct {
 }
 
 func parseAPIURL(raw string) (apiEndpoint, error) {
+	if shown := withoutUserinfo(raw); shown != raw {
+		// Credentials belong in JUPYTERHUB_API_TOKEN: in the URL they
+		// would end up in every error message that names the API.
+		return apiEndpoint{}, fmt.Errorf("a user name or password in the URL is not supported (the service authenticates with JUPYTERHUB_API_TOKEN), got %q", shown)
+	}
 	if rest, ok := strings.CutPrefix(raw, "http+unix://"); ok {
 		// The host is the url-encoded socket path, which url.Parse
 		// rejects; the request itself goes over the socket, so its URL's
@@ -367,6 +381,67 @@ func parseAPIURL(raw string) (apiEndpoint, error) {
 	}
 }
 
+// withoutUserinfo returns raw with any user name and password between
+// "scheme://" and the host left out, so a URL can be shown in a message
+// without the credentials an operator put in it. It works on text that is
+// not a valid URL too.
+func withoutUserinfo(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return raw
+	}
+	return scheme + "://" + rest[at+1:]
+}
+
+// checkPrefix checks a service prefix: a plain absolute path ending in
+// '/'. A prefix the browser or a proxy could read as something else is
+// refused: "//host/" is another host to a browser, '\' is '/' to some,
+// dot segments are cleaned away by the redirects that carry the prefix,
+// and control bytes or '?' and '#' would end the path early.
+func checkPrefix(p string) error {
+	switch {
+	case !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/"):
+		return fmt.Errorf("want a path starting and ending with '/', got %q", p)
+	case strings.HasPrefix(p, "//"):
+		return fmt.Errorf("must not start with '//', which browsers read as another host, got %q", p)
+	case strings.Contains(p, "//"):
+		return fmt.Errorf("must not hold '//', which redirects clean away, got %q", p)
+	case strings.ContainsAny(p, "\\?#"):
+		return fmt.Errorf("must not hold '\\', '?' or '#', got %q", p)
+	case hasDotSegment(p):
+		return fmt.Errorf("must not hold '.' or '..' segments, got %q", p)
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < ' ' || p[i] == 0x7f {
+			return fmt.Errorf("must not hold control characters, got %q", p)
+		}
+	}
+	return nil
+}
+
+// hasDotSegment reports whether a path has a "." or ".." segment, spelled
+// plainly or percent-encoded.
+func hasDotSegment(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if len(seg) > 6 {
+			continue
+		}
+		switch strings.ReplaceAll(strings.ToLower(seg), "%2e", ".") {
+		case ".", "..":
+			return true
+		}
+	}
+	return false
+}
+
 // slashed makes a URL path start and end with '/'; empty means "/".
 func slashed(p string) string {
 	if !strings.HasPrefix(p, "/") {
@@ -378,6 +453,21 @@ func slashed(p string) string {
 	return p
 }
 
+// hubBool reads a JUPYTERHUB_* boolean as JupyterHub's Python client does:
+// empty means def, "0" and "false" (in any case) mean false, and anything
+// else means true. An operator's setting means the same to this service as
+// to the hub's own.
+func hubBool(v string, def bool) bool {
+	switch strings.ToLower(v) {
+	case "":
+		return def
+	case "0", "false":
+		return false
+	}
+	return true
+}
+
+// parseBoolEnv reads the strict booleans of HUBAUTH_* variables.
 func parseBoolEnv(v string) (bool, error) {
 	switch strings.ToLower(v) {
 	case "", "0", "false", "no", "off":

@@ -78,8 +78,8 @@ func (j *cookieJar) setLogin(w http.ResponseWriter, r *http.Request, token strin
 		return err
 	}
 	c := j.cookie(r, j.login, v)
-	if age := j.cfg.CookieOptions.MaxAge; age > 0 {
-		c.MaxAge = int(age / time.Second)
+	if !j.cfg.CookieOptions.SessionOnly {
+		c.MaxAge = int(j.cfg.CookieOptions.LoginMaxAge() / time.Second)
 	}
 	http.SetCookie(w, c)
 	return nil
@@ -97,6 +97,13 @@ func (j *cookieJar) loginToken(r *http.Request) (token string, present bool, err
 		return "", true, err
 	}
 	return token, true, nil
+}
+
+// hasLogin reports whether the request carries a login cookie, valid or
+// not.
+func (j *cookieJar) hasLogin(r *http.Request) bool {
+	_, err := r.Cookie(j.login)
+	return err == nil
 }
 
 // clear tells the browser to drop a cookie.

@@ -26,7 +26,15 @@
 // cookie keys come from HUBAUTH_COOKIE_SECRET or are derived from the API
 // token, so replicas and restarted processes accept each other's logins.
 // Cookie-authenticated requests that are not plain navigation must carry an
-// XSRF token, as JupyterHub's own pages must.
+// XSRF token, as JupyterHub's own pages must. Logins last 30 days (the age
+// is sealed in the cookie and checked), only page loads start one, and
+// [OAuth.Logout] (served at {prefix}logout) ends one.
+//
+// Routes that need more than access to the service require it after the
+// service's middleware: [RequireScopes] with the hub's scope filters, or
+// [RequireFunc] for any other decision. A handler can act on the caller's
+// behalf with the caller's own hub token ([TokenFromContext],
+// [Authenticator.HubAPI]).
 //
 // The behaviour follows JupyterHub's own Python client
 // (jupyterhub.services.auth.HubAuth), with deliberate differences: the cache

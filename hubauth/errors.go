@@ -16,18 +16,32 @@ var (
 	// ErrInvalidToken: the hub does not know the token, or it has expired
 	// or been revoked (or it could not be a token at all).
 	ErrInvalidToken = errors.New("the hub does not accept this token")
+	// ErrWebsocketCookie: a websocket request authenticated only by the
+	// login cookie, while JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH is off.
+	ErrWebsocketCookie = errors.New("websockets must send a token here, not only the login cookie (JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH is off)")
+	// ErrNotLoggedIn: a browser request that is not navigation (an image,
+	// a script, a fetch) came without a login. Only navigation starts a
+	// login; reload the page.
+	ErrNotLoggedIn = errors.New("not logged in: open the page again to log in")
 )
 
 // ForbiddenError says the hub identified the caller but none of the
 // caller's scopes grants access to this service.
 type ForbiddenError struct {
 	User *User
-	// Needed are the service's access scopes; one of them would do.
+	// Needed are the service's access scopes (or a route's, with
+	// [RequireScopes]); one of them would do.
 	Needed []string
+	// Target names what was refused; "" means "this service".
+	Target string
 }
 
 func (e *ForbiddenError) Error() string {
-	return fmt.Sprintf("%s %s may not use this service: it needs one of the scopes %v", e.User.Kind, e.User.Name, e.Needed)
+	target := e.Target
+	if target == "" {
+		target = "this service"
+	}
+	return fmt.Sprintf("%s %s may not use %s: it needs one of the scopes %v", e.User.Kind, e.User.Name, target, e.Needed)
 }
 
 // HubError says the hub could not be asked, or gave an answer that makes no
@@ -77,9 +91,10 @@ func statusFor(err error) (int, string) {
 	switch {
 	case errors.As(err, &hubErr):
 		return hubErr.HTTPStatus(), hubErr.Message
-	case errors.As(err, &forbidden):
+	case errors.As(err, &forbidden) && forbidden.User != nil:
 		return http.StatusForbidden, forbidden.Error()
 	case errors.Is(err, ErrNoToken), errors.Is(err, ErrInvalidToken), errors.Is(err, ErrXSRF),
+		errors.Is(err, ErrWebsocketCookie), errors.Is(err, ErrNotLoggedIn),
 		errors.Is(err, ErrLoginCookie), errors.Is(err, errStateMismatch):
 		return http.StatusForbidden, err.Error()
 	case errors.Is(err, errStateMissing), errors.Is(err, errStateMalformed), errors.Is(err, errStateNoCookie):

@@ -25,12 +25,10 @@ type cookieKeys struct {
 	xsrf  []byte
 }
 
-// Lifetimes checked inside the sealed value, whatever the browser does
-// with the cookie's own expiry.
-const (
-	stateCookieMaxAge = 10 * time.Minute
-	loginCookieMaxAge = 30 * 24 * time.Hour
-)
+// The state cookie's lifetime, checked inside the sealed value whatever
+// the browser does with the cookie's own expiry. The login cookie's is
+// CookieOptions.LoginMaxAge, checked the same way.
+const stateCookieMaxAge = 10 * time.Minute
 
 func newCookieKeys(cfg Config) (*cookieKeys, error) {
 	// The origin goes into the derivation too, so a configured secret and an
@@ -59,7 +57,7 @@ func newCookieKeys(cfg Config) (*cookieKeys, error) {
 			maxAge  time.Duration
 			dst     *[]securecookie.Codec
 		}{
-			{"login", loginCookieMaxAge, &k.login},
+			{"login", cfg.CookieOptions.LoginMaxAge(), &k.login},
 			{"state", stateCookieMaxAge, &k.state},
 		} {
 			hashKey, err := derive(p.purpose+" hmac-sha256", 32)

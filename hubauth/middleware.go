@@ -78,6 +78,9 @@ func (a *Authenticator) Allowed(u *User) bool {
 type identity struct {
 	user *User
 	err  error
+	// token is the caller's own hub token (from the request or from inside
+	// the login cookie), for TokenFromContext. Never logged.
+	token string
 	// loginFixes is set when logging in again through the hub would help:
 	// no credentials, or a login cookie the hub no longer accepts.
 	loginFixes bool
@@ -110,7 +113,7 @@ func (a *Authenticator) identify(r *http.Request) *http.Request {
 // identifyToken stores who token belongs to, and whether they may use the
 // service, in the request's context.
 func (a *Authenticator) identifyToken(r *http.Request, token string) *http.Request {
-	id := &identity{}
+	id := &identity{token: token}
 	id.user, id.err = a.check(r.Context(), sessionID(r), token)
 	return withIdentity(r, id)
 }
@@ -160,6 +163,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // FromContext returns the caller found by Identify when they may use the
 // service; otherwise the user (if the hub identified one) and why not:
 // [ErrNoToken], [ErrInvalidToken], a [*ForbiddenError] or a [*HubError].
+// With [OAuth.Identify] also [ErrXSRF], [ErrLoginCookie] or
+// [ErrWebsocketCookie], always without a user: a request that failed the
+// XSRF check may be another site's, riding on the login cookie.
 func FromContext(ctx context.Context) (*User, error) {
 	id, ok := ctx.Value(contextKey{}).(*identity)
 	if !ok {
@@ -176,6 +182,25 @@ func UserFromContext(ctx context.Context) *User {
 		return nil
 	}
 	return u
+}
+
+// TokenFromContext returns the caller's own hub token, the one that
+// identified them: from the Authorization header or ?token=, or the one
+// sealed inside the OAuth login cookie. It is "" unless the caller was
+// identified and admitted (when [UserFromContext] is not nil).
+//
+// With it a service can call the hub's API on the caller's behalf, with
+// whatever the token may do: for a login through [OAuth] that is what the
+// service's oauth_client_allowed_scopes let it ask for (for instance
+// read:users:groups!user or list:servers!user), beyond the caller's
+// identity. Treat it as the caller's password: send it only to the hub,
+// never log it, never put it in a page.
+func TokenFromContext(ctx context.Context) string {
+	id, ok := ctx.Value(contextKey{}).(*identity)
+	if !ok || id.err != nil || id.user == nil {
+		return ""
+	}
+	return id.token
 }
 
 func (a *Authenticator) logRefusal(r *http.Request, err error) {

@@ -44,6 +44,8 @@ type OAuth struct {
 	conf         oauth2.Config
 	jar          *cookieJar
 	callbackPath string
+	logoutPath   string
+	hubLogoutURL string
 }
 
 // NewOAuth adds the OAuth login to an Authenticator, whose configuration
@@ -76,6 +78,8 @@ func NewOAuth(a *Authenticator) (*OAuth, error) {
 		},
 		jar:          newCookieJar(cfg, keys),
 		callbackPath: cb.Path,
+		logoutPath:   cfg.ServicePrefix + "logout",
+		hubLogoutURL: cfg.Host + cfg.HubPrefix + "logout",
 	}, nil
 }
 
@@ -89,28 +93,49 @@ func (o *OAuth) CookieName() string { return o.jar.login }
 // [OAuth.Middleware] answers with [OAuth.Callback].
 func (o *OAuth) CallbackPath() string { return o.callbackPath }
 
+// LogoutPath is {prefix}logout, where [OAuth.Middleware] serves
+// [OAuth.Logout].
+func (o *OAuth) LogoutPath() string { return o.logoutPath }
+
 // Middleware is the one call most browser services need: it answers the
-// OAuth callback, identifies the caller (token header, then login cookie),
-// sends browsers without a valid login to the hub to log in, and passes on
-// only callers that may use the service.
+// OAuth callback, serves [OAuth.Logout] at {prefix}logout, identifies the
+// caller (token header, then login cookie), sends browsers without a
+// valid login to the hub to log in, and passes on only callers that may
+// use the service. An app with a logout page of its own builds from the
+// pieces instead ([OAuth.Identify], [OAuth.RequireLogin],
+// [OAuth.Callback], [OAuth.ClearLogin]).
 //
 //	http.Handle(cfg.ServicePrefix, oauth.Middleware(app))
 func (o *OAuth) Middleware(next http.Handler) http.Handler {
 	rest := o.Identify(o.RequireLogin(next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == o.callbackPath {
+		switch r.URL.Path {
+		case o.callbackPath:
 			o.Callback(w, r)
-			return
+		case o.logoutPath:
+			o.Logout(w, r)
+		default:
+			rest.ServeHTTP(w, r)
 		}
-		rest.ServeHTTP(w, r)
 	})
 }
 
 // Identify finds the caller by a token (as [Authenticator.Identify] does)
 // or else by the login cookie, and stores the result for [FromContext].
+// As in the hub's own client, a token the hub refuses does not hide a
+// valid login cookie: the cookie then decides.
+//
 // A login cookie the hub no longer accepts is cleared. Cookie-authenticated
 // requests that are not plain navigation must carry the XSRF token
-// ([OAuth.XSRFToken]); without it they are not admitted ([ErrXSRF]).
+// ([OAuth.XSRFToken]); without it they are not admitted ([ErrXSRF]) and
+// no user is stored. With JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH off, a
+// websocket request the cookie alone authenticates is refused
+// ([ErrWebsocketCookie]).
+//
+// With JUPYTERHUB_ALLOW_TOKEN_IN_URL on, a page opened from a link with
+// ?token= (a sharing link) keeps that token in the login cookie, so the
+// rest of the visit works without it; only for navigation, never for
+// websockets or a page's subrequests.
 func (o *OAuth) Identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, o.identify(w, r))
@@ -121,18 +146,35 @@ func (o *OAuth) identify(w http.ResponseWriter, r *http.Request) *http.Request {
 	if _, ok := identityOf(r); ok {
 		return r
 	}
-	if token := tokenFrom(r, o.auth.cfg.AllowTokenInURL); token != "" {
-		return o.auth.identifyToken(r, token)
+	if token, fromURL := tokenSource(r, o.auth.cfg.AllowTokenInURL); token != "" {
+		withToken := o.auth.identifyToken(r, token)
+		id, _ := identityOf(withToken)
+		if !errors.Is(id.err, ErrInvalidToken) || !o.jar.hasLogin(r) {
+			if id.err == nil && fromURL {
+				o.persistURLToken(w, r, id)
+			}
+			return withToken
+		}
+		// The hub refused the token, but the browser has a login: the
+		// cookie decides, as in the hub's own client.
+	}
+	return withIdentity(r, o.identifyCookie(w, r))
+}
+
+// identifyCookie identifies the caller by the login cookie.
+func (o *OAuth) identifyCookie(w http.ResponseWriter, r *http.Request) *identity {
+	if o.auth.cfg.DenyWebsocketCookieAuth && isWebsocketUpgrade(r) && o.jar.hasLogin(r) {
+		return &identity{err: ErrWebsocketCookie}
 	}
 	token, present, err := o.jar.loginToken(r)
 	switch {
 	case !present:
-		return withIdentity(r, &identity{err: ErrNoToken, loginFixes: true})
+		return &identity{err: ErrNoToken, loginFixes: true}
 	case err != nil:
 		o.jar.clear(w, r, o.jar.login)
-		return withIdentity(r, &identity{err: ErrLoginCookie, loginFixes: true})
+		return &identity{err: ErrLoginCookie, loginFixes: true}
 	}
-	id := &identity{}
+	id := &identity{token: token}
 	id.user, id.err = o.auth.check(r.Context(), sessionID(r), token)
 	if errors.Is(id.err, ErrInvalidToken) {
 		// Expired, revoked, or the hub session behind it ended (logout).
@@ -142,12 +184,29 @@ func (o *OAuth) identify(w http.ResponseWriter, r *http.Request) *http.Request {
 	if id.err == nil {
 		xsrf := o.xsrfFor(id.user, token)
 		if needsXSRFCheck(r) && !checkXSRF(r, xsrf) {
-			id.err = ErrXSRF
-		} else {
-			o.offerXSRF(w, r, xsrf)
+			// Not the caller's doing, perhaps another site's: nobody is
+			// identified, so a handler that only looks at the user
+			// cannot act for them.
+			return &identity{err: ErrXSRF}
 		}
+		o.offerXSRF(w, r, xsrf)
 	}
-	return withIdentity(r, id)
+	return id
+}
+
+// persistURLToken keeps the token of a link (?token=, when
+// JUPYTERHUB_ALLOW_TOKEN_IN_URL is on) in the login cookie, so a browser
+// that opened a sharing link stays logged in for the pages it opens next.
+// Only a page load does this: not websockets, not a page's subrequests.
+func (o *OAuth) persistURLToken(w http.ResponseWriter, r *http.Request, id *identity) {
+	if !o.auth.cfg.AllowTokenInURL || !isNavigation(r) {
+		return
+	}
+	if err := o.jar.setLogin(w, r, id.token); err != nil {
+		return // the link still works for this request
+	}
+	o.offerXSRF(w, r, o.xsrfFor(id.user, id.token))
+	o.auth.logger.Info("kept the link's token in the login cookie", "kind", id.user.Kind, "name", id.user.Name)
 }
 
 type xsrfKey struct{}
@@ -168,6 +227,10 @@ func (o *OAuth) offerXSRF(w http.ResponseWriter, r *http.Request, want string) {
 	}
 	c := o.jar.cookie(r, XSRFCookieName, want)
 	c.HttpOnly = false
+	// At the service's prefix even with __Host- login cookies (which must
+	// be at /): the name has no prefix, and at / every service behind the
+	// hub would overwrite every other's.
+	c.Path = o.auth.cfg.ServicePrefix
 	http.SetCookie(w, c)
 }
 
@@ -187,8 +250,10 @@ func (o *OAuth) XSRFToken(r *http.Request) string {
 }
 
 // RequireLogin lets through callers that may use the service. A browser
-// that is not logged in (or whose login ended) and asks with GET or HEAD is
-// redirected to log in at the hub; everyone else who is refused gets
+// that is not logged in (or whose login ended) and loads a page (GET or
+// HEAD, navigation) is redirected to log in at the hub; a page's
+// subrequests (images, scripts, fetch, websockets) then get 403 rather
+// than each starting a login of its own. Everyone else who is refused gets
 // [WriteError]'s answer: 403, or a 5xx when the hub failed.
 func (o *OAuth) RequireLogin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -202,8 +267,11 @@ func (o *OAuth) RequireLogin(next http.Handler) http.Handler {
 			return
 		}
 		if id.loginFixes && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			o.StartLogin(w, r)
-			return
+			if isNavigation(r) {
+				o.StartLogin(w, r)
+				return
+			}
+			id = &identity{err: ErrNotLoggedIn}
 		}
 		o.auth.logRefusal(r, id.err)
 		WriteError(w, id.err)
@@ -213,10 +281,12 @@ func (o *OAuth) RequireLogin(next http.Handler) http.Handler {
 // StartLogin sends the browser to the hub's authorize page, to come back
 // to the callback and then to where it was going (this request's path and
 // query, if on this service). A login already in flight in the same
-// browser keeps its own state cookie, so both can finish.
+// browser keeps its own state cookie, so both can finish; one browser
+// holds at most a few (the oldest are dropped), so no number of
+// unfinished logins can fill its cookie jar.
 func (o *OAuth) StartLogin(w http.ResponseWriter, r *http.Request) {
 	next := SafeNext(o.auth.cfg.ServicePrefix, r.URL.RequestURI())
-	st, param, name, err := o.jar.newState(r, next)
+	st, param, name, err := o.jar.newState(w, r, next)
 	if err == nil {
 		err = o.jar.setState(w, r, name, st)
 	}

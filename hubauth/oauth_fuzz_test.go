@@ -10,15 +10,14 @@ import (
 
 // FuzzSafeNext: whatever the return URL, the redirect stays on the service.
 func FuzzSafeNext(f *testing.F) {
-	for _, s := range []string{"/services/whoami/x?y=z", "//evil", "/\\evil", "/%2F%2Fevil", "https://evil/", "/services/whoami/../..//evil"} {
+	for _, s := range []string{"/services/whoami/x?y=z", "//evil", "/\\evil", "/%2F%2Fevil", "https://evil/", "/services/whoami/../..//evil",
+		"/services/whoami/../../hub/admin", "/services/whoami/%2e%2e/%2E%2E/hub/admin", "/services/whoami/./x", "/services/whoami/a/..", "/services/whoami/.%2e/"} {
 		f.Add("/services/whoami/", s)
 		f.Add("/", s)
 	}
 	f.Fuzz(func(t *testing.T, prefix, next string) {
-		if u, err := url.Parse(prefix); err != nil || u.Path != prefix || u.RawPath != "" ||
-			!strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") || strings.HasPrefix(prefix, "//") ||
-			strings.ContainsAny(prefix, "\\") {
-			return // prefixes are plain paths from the hub's configuration
+		if u, err := url.Parse(prefix); err != nil || u.Path != prefix || u.RawPath != "" || checkPrefix(prefix) != nil {
+			return // prefixes are plain paths that Config.Validate accepted
 		}
 		got := SafeNext(prefix, next)
 		if !strings.HasPrefix(got, prefix) {
@@ -31,6 +30,26 @@ func FuzzSafeNext(f *testing.F) {
 		p, _ := url.PathUnescape(u.EscapedPath())
 		if strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(got, "\\\r\n") {
 			t.Fatalf("SafeNext(%q, %q) = %q could be read as another host", prefix, next, got)
+		}
+
+		// What the browser is finally told: the callback hands SafeNext's
+		// answer to http.Redirect, which cleans the path; the browser then
+		// resolves the Location against the service's URL, dot segments
+		// (also as %2e) included.
+		w := httptest.NewRecorder()
+		http.Redirect(w, httptest.NewRequest("GET", prefix+"oauth_callback", nil), got, http.StatusFound)
+		loc := w.Header().Get("Location")
+		base, _ := url.Parse("http://hub.example" + prefix + "oauth_callback")
+		ref, err := url.Parse(loc)
+		if err != nil {
+			t.Fatalf("SafeNext(%q, %q): Location %q does not parse: %v", prefix, next, loc, err)
+		}
+		final := base.ResolveReference(ref)
+		finalPath, err := url.PathUnescape(final.EscapedPath())
+		if err != nil || final.Host != "hub.example" || final.Scheme != "http" ||
+			!strings.HasPrefix(final.EscapedPath(), prefix) || hasDotSegment(final.EscapedPath()) ||
+			strings.HasPrefix(finalPath, "//") || strings.ContainsAny(finalPath, "\\") {
+			t.Fatalf("SafeNext(%q, %q) = %q: the browser is sent to %q (%s), off the service", prefix, next, got, loc, final)
 		}
 	})
 }
@@ -81,6 +100,14 @@ func FuzzOAuthCallback(f *testing.F) {
 		if w.Code >= 500 || (w.Code >= 300 && w.Code < 400 && !strings.HasPrefix(w.Header().Get("Location"), "/services/whoami/")) {
 			t.Fatalf("callback ?%s answered %d %s %s", query, w.Code, w.Header().Get("Location"), w.Body.String())
 		}
+		if w.Code >= 300 && w.Code < 400 {
+			// Where the browser lands, dot segments resolved.
+			loc, err := url.Parse(w.Header().Get("Location"))
+			base, _ := url.Parse("http://hub.example/services/whoami/oauth_callback")
+			if err != nil || hasDotSegment(loc.EscapedPath()) || !strings.HasPrefix(base.ResolveReference(loc).EscapedPath(), "/services/whoami/") {
+				t.Fatalf("callback ?%s sends the browser to %q", query, w.Header().Get("Location"))
+			}
+		}
 	})
 }
 
@@ -96,4 +123,99 @@ func FuzzParseCookieOptions(f *testing.F) {
 			t.Fatalf("negative max age from %q", raw)
 		}
 	})
+}
+
+// FuzzStartLogin: whatever cookies and headers a browser without a login
+// sends (state cookies of any number, names and values), the answer is a
+// redirect to the hub or a 4xx, never a 5xx; the browser ends up with at
+// most MaxLoginsInFlight state cookies, and the return URL stays on the
+// service.
+func FuzzStartLogin(f *testing.F) {
+	o, err := NewOAuth(mustNew(f, oauthConfig("http://127.0.0.1:1/hub/api")))
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := o.Middleware(echoUser)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/services/whoami/", nil))
+	genuine := w.Result().Cookies()[0]
+	f.Add("/services/whoami/x?y=1", "", genuine.Name+"="+genuine.Value, 1)
+	f.Add("/services/whoami/a", "navigate", genuine.Name+"="+genuine.Value+"; "+genuine.Name+"-abc=junk", 9)
+	f.Add("/services/whoami/img.png", "no-cors", "", 0)
+	f.Add("/services/whoami/../../hub/admin", "", "service-whoami=bad|seal", 3)
+
+	f.Fuzz(func(t *testing.T, path, mode, cookies string, copies int) {
+		r := httptest.NewRequest("GET", "/services/whoami/", nil)
+		if u, err := url.Parse(path); err == nil && strings.HasPrefix(u.Path, "/services/whoami/") {
+			r.URL = u
+		}
+		if mode != "" {
+			r.Header.Set("Sec-Fetch-Mode", mode)
+		}
+		if cookies != "" {
+			r.Header.Set("Cookie", cookies)
+		}
+		// Many copies of a genuine state cookie under different names,
+		// as a browser that started many logins holds them.
+		for i := range copies % 40 {
+			r.AddCookie(&http.Cookie{Name: genuine.Name + "-" + strings.Repeat("x", i+1), Value: genuine.Value})
+		}
+		states := 0
+		for _, c := range r.Cookies() {
+			if o.jar.isState(c.Name) {
+				states++
+			}
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		switch {
+		case w.Code >= 500:
+			t.Fatalf("%s: %d %s", path, w.Code, w.Body.String())
+		case w.Code == http.StatusFound:
+			loc, err := url.Parse(w.Header().Get("Location"))
+			if err != nil || loc.Path != "/hub/api/oauth2/authorize" {
+				t.Fatalf("login redirect to %q", w.Header().Get("Location"))
+			}
+			// Of the state cookies sent, at most MaxLoginsInFlight-1 are
+			// left alive, and one is added.
+			set, cleared := 0, 0
+			for _, c := range w.Result().Cookies() {
+				if o.jar.isState(c.Name) {
+					if c.MaxAge < 0 {
+						cleared++
+					} else {
+						set++
+					}
+				}
+			}
+			if set != 1 || states-cleared > MaxLoginsInFlight-1+countDuplicates(r) {
+				t.Fatalf("%d state cookies sent, %d cleared, %d set", states, cleared, set)
+			}
+		case w.Code >= 400:
+			if len(w.Result().Cookies()) > 0 && w.Code != http.StatusForbidden {
+				t.Fatalf("%d with cookies", w.Code)
+			}
+		}
+	})
+}
+
+// countDuplicates counts state cookies sent twice under one name, which
+// the browser holds once.
+func countDuplicates(r *http.Request) int {
+	seen, dup := map[string]bool{}, 0
+	for _, c := range r.Cookies() {
+		if seen[c.Name] {
+			dup++
+		}
+		seen[c.Name] = true
+	}
+	return dup
+}
+
+func mustNew(tb testing.TB, cfg Config) *Authenticator {
+	a, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
 }

@@ -252,6 +252,14 @@ func TestSafeNext(t *testing.T) {
 		{"/services/whoami/\\x", p},
 		{"/services/whoami/\r\nLocation: x", p},
 		{"javascript:alert(1)", p},
+		{"/services/whoami/../../hub/admin", p},
+		{"/services/whoami/%2e%2e/%2E%2E/hub/admin", p},
+		{"/services/whoami/.%2e/x", p},
+		{"/services/whoami/a/./b", p},
+		{"/services/whoami/a/..", p},
+		{"/services/whoami/#/../../x", p},
+		{"/services/whoami/a\x7f", p},
+		{"/services/whoami/..x/.y?z=../..", "/services/whoami/..x/.y?z=../.."},
 	} {
 		require.Equal(t, tc.want, SafeNext(p, tc.next), "next %q", tc.next)
 	}

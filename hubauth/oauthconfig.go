@@ -29,9 +29,31 @@ type CookieOptions struct {
 	SameSite http.SameSite
 	// Domain, when set, shares the cookie with subdomains.
 	Domain string
-	// MaxAge makes the cookie outlive the browser session; 0 keeps it a
-	// session cookie (the hub token inside has its own expiry).
+	// MaxAge is how long a login lasts: the browser keeps the cookie that
+	// long, and the service refuses it once it is older, whatever the
+	// browser does (the age is sealed inside). 0 means
+	// [DefaultLoginMaxAge], 30 days as with JupyterHub's own client.
 	MaxAge time.Duration
+	// SessionOnly makes the login cookie a browser-session cookie (no
+	// Max-Age): JUPYTERHUB_COOKIE_OPTIONS with "expires_days": null or 0.
+	// The sealed age limit still applies.
+	SessionOnly bool
+}
+
+// DefaultLoginMaxAge is how long a login lasts unless
+// JUPYTERHUB_COOKIE_OPTIONS says otherwise: 30 days, as JupyterHub's
+// Python client sets its login cookie (expires_days=30). The hub token
+// inside may expire sooner; the hub then refuses it and the browser logs in
+// again.
+const DefaultLoginMaxAge = 30 * 24 * time.Hour
+
+// LoginMaxAge is how long a login cookie is honoured: MaxAge, or
+// [DefaultLoginMaxAge] when that is 0.
+func (o CookieOptions) LoginMaxAge() time.Duration {
+	if o.MaxAge > 0 {
+		return o.MaxAge
+	}
+	return DefaultLoginMaxAge
 }
 
 func oauthSettings() []Setting {
@@ -40,7 +62,7 @@ func oauthSettings() []Setting {
 		{"JUPYTERHUB_OAUTH_CALLBACK_URL", "{prefix}oauth_callback", "OAuth redirect URI registered with the hub: a path or a full URL"},
 		{"JUPYTERHUB_PUBLIC_URL", "", "public URL of the deployment; https makes cookies Secure (so does X-Forwarded-Proto: https)"},
 		{"JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED", "false", "name cookies __Host-…, with Path=/ and Secure"},
-		{"JUPYTERHUB_COOKIE_OPTIONS", "{}", "JSON object of login cookie options: secure, samesite, domain, max_age (s), expires_days"},
+		{"JUPYTERHUB_COOKIE_OPTIONS", "{}", "JSON object of login cookie options: secure, samesite, domain, max_age (s) or expires_days (how long a login lasts, 30 days by default; null for a browser-session cookie)"},
 		{"HUBAUTH_COOKIE_SECRET", "(derived)", "hex key (at least 64 digits) for the login and state cookies; default: derived from the API token"},
 		{"HUBAUTH_COOKIE_SECRET_FILE", "", "file holding HUBAUTH_COOKIE_SECRET, for secrets mounted as files"},
 		{"HUBAUTH_OLD_COOKIE_SECRETS", "", "comma-separated hex keys still accepted for cookies, while rotating to a new secret"},
@@ -59,11 +81,8 @@ func readOAuthEnv(cfg *Config, get func(string) string, bad func(name, format st
 		cfg.OAuthCallbackURL = cfg.ServicePrefix + "oauth_callback"
 	}
 	cfg.PublicURL = get("JUPYTERHUB_PUBLIC_URL")
-	v, err := parseBoolEnv(get("JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED"))
-	if err != nil {
-		bad("JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED", "%v", err)
-	}
-	cfg.CookieHostPrefix = v
+	cfg.CookieHostPrefix = hubBool(get("JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED"), false)
+	var err error
 	if raw := get("JUPYTERHUB_COOKIE_OPTIONS"); raw != "" {
 		opts, err := ParseCookieOptions(raw)
 		if err != nil {
@@ -142,10 +161,16 @@ func ParseCookieOptions(raw string) (CookieOptions, error) {
 				if strings.EqualFold(k, "expires_days") {
 					n *= 24 * 3600
 				}
-				if n < 0 || n > math.MaxInt32 {
+				switch {
+				case n < 0 || n > math.MaxInt32:
 					err = fmt.Errorf("out of range")
+				case n < 1:
+					// null or 0: no expiry for the browser, as Tornado
+					// reads expires_days=None.
+					opts.MaxAge, opts.SessionOnly = 0, true
+				default:
+					opts.MaxAge, opts.SessionOnly = time.Duration(n*float64(time.Second)), false
 				}
-				opts.MaxAge = time.Duration(n * float64(time.Second))
 			}
 		default:
 			// httponly, path, expires and anything new: not ours to loosen.
@@ -175,16 +200,16 @@ func (c Config) validateOAuth() error {
 	bad := errs.add
 	if c.ClientID == "" {
 		bad("JUPYTERHUB_CLIENT_ID", "not set, and no JUPYTERHUB_SERVICE_NAME to make service-NAME from")
-	} else if strings.ContainsAny(c.ClientID, " \t\r\n;,=\"\\") {
-		bad("JUPYTERHUB_CLIENT_ID", "%q cannot name a cookie", c.ClientID)
+	} else if !isCookieToken(c.ClientID) {
+		bad("JUPYTERHUB_CLIENT_ID", "%q cannot name a cookie (RFC 6265 allows letters, digits and !#$%%&'*+-.^_`|~), so no login could finish", c.ClientID)
 	}
 	if u, err := url.Parse(c.OAuthCallbackURL); err != nil || !strings.HasPrefix(u.Path, "/") ||
 		(u.Host == "") != (u.Scheme == "") {
-		bad("JUPYTERHUB_OAUTH_CALLBACK_URL", "want a path like /services/NAME/oauth_callback or a full URL, got %q", c.OAuthCallbackURL)
+		bad("JUPYTERHUB_OAUTH_CALLBACK_URL", "want a path like /services/NAME/oauth_callback or a full URL, got %q", withoutUserinfo(c.OAuthCallbackURL))
 	}
 	if c.PublicURL != "" {
-		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-			bad("JUPYTERHUB_PUBLIC_URL", "want an http or https URL, got %q", c.PublicURL)
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil {
+			bad("JUPYTERHUB_PUBLIC_URL", "want an http or https URL without a user name or password, got %q", withoutUserinfo(c.PublicURL))
 		}
 	}
 	if c.CookieSecret != nil && len(c.CookieSecret) < MinCookieSecret {
@@ -194,4 +219,22 @@ func (c Config) validateOAuth() error {
 		bad("JUPYTERHUB_COOKIE_OPTIONS", "a domain cannot be set on __Host- cookies (JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED)")
 	}
 	return errs.err()
+}
+
+// isCookieToken reports whether s can name a cookie: an RFC 6265 token,
+// that is visible ASCII without the separators ()<>@,;:\"/[]?={} (the
+// same set as RFC 9110's tchar). net/http silently drops a Set-Cookie
+// whose name is anything else, so a client id outside it would send every
+// browser round the login forever.
+func isCookieToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -50,17 +50,15 @@ func TestFromEnvOAuth(t *testing.T) {
 
 func TestFromEnvOAuthProblems(t *testing.T) {
 	_, err := fromLookup(lookupFrom(map[string]string{
-		"JUPYTERHUB_API_TOKEN":                  "secret",
-		"JUPYTERHUB_SERVICE_NAME":               "whoami",
-		"JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED": "maybe",
-		"JUPYTERHUB_COOKIE_OPTIONS":             `{"samesite": "sometimes"}`,
-		"HUBAUTH_COOKIE_SECRET":                 "deadbeef-not-a-secret",
-		"HUBAUTH_OLD_COOKIE_SECRETS":            "abcd",
+		"JUPYTERHUB_API_TOKEN":       "secret",
+		"JUPYTERHUB_SERVICE_NAME":    "whoami",
+		"JUPYTERHUB_COOKIE_OPTIONS":  `{"samesite": "sometimes"}`,
+		"HUBAUTH_COOKIE_SECRET":      "deadbeef-not-a-secret",
+		"HUBAUTH_OLD_COOKIE_SECRETS": "abcd",
 	}))
 	require.Error(t, err)
 	msg := err.Error()
 	for _, want := range []string{
-		"JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED: want true or false",
 		"JUPYTERHUB_COOKIE_OPTIONS: samesite: want Lax, Strict or None",
 		"HUBAUTH_COOKIE_SECRET: want hex digits",
 		"HUBAUTH_OLD_COOKIE_SECRETS: want at least 32 bytes",

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/gorilla/securecookie"
 )
@@ -22,7 +24,18 @@ type oauthState struct {
 	Nonce string `json:"n"`
 	// Verifier is the PKCE code verifier (RFC 7636) for the code exchange.
 	Verifier string `json:"v"`
+	// Created is when the login started (Unix seconds), so the oldest of
+	// a browser's logins in flight is dropped first.
+	Created int64 `json:"t,omitempty"`
 }
+
+// MaxLoginsInFlight is the most state cookies (logins started and not
+// finished) one browser holds for the service. Starting another drops the
+// oldest. Without a bound, a browser that keeps starting logins it never
+// finishes (a page whose assets each start one, a user who keeps
+// reloading an authorize page) fills its cookie jar until the proxy answers
+// 431 to every request, the login's callback included.
+const MaxLoginsInFlight = 8
 
 // Why a callback is refused. All are the browser's problem (4xx), never
 // ours.
@@ -61,16 +74,52 @@ const maxStateParam = 4096
 // newState makes the state for a login that should end at next. The state
 // cookie's name is stateBase, or, when a login is already in flight in
 // this browser (another tab), stateBase-<suffix>, so that both can finish.
-func (j *cookieJar) newState(r *http.Request, next string) (st oauthState, param, cookieName string, err error) {
-	st = oauthState{Nonce: randomString(32), Verifier: randomString(32)}
+// It first makes room: state cookies that cannot be opened are cleared,
+// and the oldest ones beyond MaxLoginsInFlight-1.
+func (j *cookieJar) newState(w http.ResponseWriter, r *http.Request, next string) (st oauthState, param, cookieName string, err error) {
+	st = oauthState{Nonce: randomString(32), Verifier: randomString(32), Created: time.Now().Unix()}
 	p := stateParam{Nonce: st.Nonce, Next: next}
 	cookieName = j.stateBase
-	if _, err := r.Cookie(j.stateBase); err == nil {
+	if kept := j.pruneStates(w, r, MaxLoginsInFlight-1); kept[j.stateBase] {
 		p.Suffix = randomString(6)
 		cookieName += "-" + p.Suffix
 	}
 	param, err = securecookie.EncodeMulti(stateParamName, p, j.keys.state...)
 	return st, param, cookieName, err
+}
+
+// pruneStates clears the request's state cookies that cannot be opened,
+// then the oldest until at most keep remain, and returns the names of
+// those left.
+func (j *cookieJar) pruneStates(w http.ResponseWriter, r *http.Request, keep int) map[string]bool {
+	type inFlight struct {
+		name    string
+		created int64
+	}
+	var live []inFlight
+	seen := map[string]bool{}
+	for _, c := range r.Cookies() {
+		if !j.isState(c.Name) || seen[c.Name] {
+			continue
+		}
+		seen[c.Name] = true
+		var st oauthState
+		if securecookie.DecodeMulti(c.Name, c.Value, &st, j.keys.state...) != nil {
+			j.clear(w, r, c.Name)
+			continue
+		}
+		live = append(live, inFlight{c.Name, st.Created})
+	}
+	sort.SliceStable(live, func(a, b int) bool { return live[a].created < live[b].created })
+	kept := map[string]bool{}
+	for i, s := range live {
+		if len(live)-i > keep {
+			j.clear(w, r, s.name)
+			continue
+		}
+		kept[s.name] = true
+	}
+	return kept
 }
 
 // setState seals st into the cookie named name.
@@ -128,10 +177,19 @@ func isBase64URL(s string) bool {
 // prefix), otherwise prefix. Whatever the request or a hostile link put
 // there, the redirect after login never leaves the service: "//host",
 // "/\host", schemes, and their percent-encoded forms all fall back to the
-// prefix.
+// prefix, and so do paths with "." or ".." segments (plain or
+// percent-encoded), which http.Redirect and browsers would resolve to
+// somewhere above the prefix.
 func SafeNext(prefix, next string) string {
-	if next == "" || !strings.HasPrefix(next, prefix) || strings.ContainsAny(next, "\\\r\n\t\x00") {
+	if next == "" || !strings.HasPrefix(next, prefix) || strings.ContainsAny(next, "\\#") {
+		// A request's URI has no fragment; one here could only hide dot
+		// segments from url.Parse that http.Redirect then cleans.
 		return prefix
+	}
+	for i := 0; i < len(next); i++ {
+		if next[i] < ' ' || next[i] == 0x7f {
+			return prefix
+		}
 	}
 	u, err := url.Parse(next)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
@@ -140,6 +198,12 @@ func SafeNext(prefix, next string) string {
 	// Browsers read "//" and "/\" at the start as another host; a path
 	// that starts so once decoded may be re-read that way by a proxy.
 	if p, err := url.PathUnescape(u.EscapedPath()); err != nil || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || !strings.HasPrefix(u.EscapedPath(), "/") {
+		return prefix
+	}
+	// "/services/x/../../hub/admin" starts with the prefix but is not under
+	// it: http.Redirect cleans the path, and a browser resolves the dots
+	// (also as %2e), either way landing above the prefix.
+	if p, _ := url.PathUnescape(u.EscapedPath()); hasDotSegment(u.EscapedPath()) || hasDotSegment(p) {
 		return prefix
 	}
 	return next

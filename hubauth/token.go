@@ -45,12 +45,47 @@ func IsWebsocket(r *http.Request) bool {
 // tokenFrom finds the token a request carries, in the hub's order: the URL
 // (when allowed, or on websockets), then the Authorization header.
 func tokenFrom(r *http.Request, allowInURL bool) string {
+	t, _ := tokenSource(r, allowInURL)
+	return t
+}
+
+// tokenSource is tokenFrom that also says whether the token came from the
+// URL, which a sharing link's token does.
+func tokenSource(r *http.Request, allowInURL bool) (token string, fromURL bool) {
 	if allowInURL || IsWebsocket(r) {
 		if t := TokenFromQuery(r); t != "" {
-			return t
+			return t, true
 		}
 	}
-	return TokenFromHeader(r)
+	return TokenFromHeader(r), false
+}
+
+// isWebsocketUpgrade reports whether the request opens a websocket: a
+// browser says so with Sec-Fetch-Mode, any client with the Upgrade
+// header (RFC 6455 §4.1).
+func isWebsocketUpgrade(r *http.Request) bool {
+	if IsWebsocket(r) {
+		return true
+	}
+	for _, v := range r.Header.Values("Upgrade") {
+		for _, p := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(p), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isNavigation reports whether a browser is loading a page, as opposed to
+// an image, a script, a fetch() or a websocket: Sec-Fetch-Mode navigate,
+// or no Sec-Fetch-Mode at all (older browsers, and clients that are not
+// browsers). Only navigation starts a login: a page's subrequests after
+// its login ended would otherwise each start one, and each add a state
+// cookie.
+func isNavigation(r *http.Request) bool {
+	mode := r.Header.Get("Sec-Fetch-Mode")
+	return (mode == "" || strings.EqualFold(mode, "navigate")) && !isWebsocketUpgrade(r)
 }
 
 // plausibleToken reports whether t could be a token: visible ASCII only and

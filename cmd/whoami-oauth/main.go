@@ -5,7 +5,8 @@
 //	http://127.0.0.1:8000/services/whoami-oauth/
 //
 // Requests with an Authorization: token header are answered too, without
-// a login. It reads its settings from the JUPYTERHUB_* environment variables
+// a login. {prefix}logout (e.g. /services/whoami-oauth/logout) ends the
+// login and sends the browser on to the hub's logout page. It reads its settings from the JUPYTERHUB_* environment variables
 // the hub gives the services it launches; run it with -h for the list.
 package main
 
