@@ -12,7 +12,7 @@ CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
-.PHONY: all deps browser wrk build vet test unit demo bench clean
+.PHONY: all deps browser podman wrk build vet test unit demo bench clean
 
 all: build
 
@@ -35,6 +35,16 @@ $(JUPYTERHUB): requirements.txt
 $(CHP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+## podman: Debian's podman and runc, for the test that builds the Dockerfile
+## and runs the image against a real hub (needs root, as on CI). runc, not
+## crun: crun refuses this machine's hybrid cgroup hierarchy.
+podman: /usr/bin/podman /usr/sbin/runc
+
+/usr/bin/podman /usr/sbin/runc:
+	@if [ "$$(id -u)" != 0 ]; then echo "the image test needs Debian's podman and runc: sudo apt-get install podman runc"; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc
 
 ## wrk: Debian's wrk, the load generator of make bench (needs root)
 wrk: /usr/bin/wrk
@@ -59,7 +69,7 @@ unit:
 	$(GO) test $(GOFLAGS_TEST) ./...
 
 ## test: vet, unit tests and the integration tests against a real JupyterHub
-test: deps browser vet
+test: deps browser podman vet
 	HUBTEST_REQUIRE=1 CHROMIUM=$(CHROMIUM) $(GO) test $(GOFLAGS_TEST) ./...
 
 ## demo: a real JupyterHub with both services on http://127.0.0.1:8000
