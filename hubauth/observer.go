@@ -82,11 +82,16 @@ func Outcomes() []Outcome {
 // OutcomeOf sorts the error [FromContext] returns into an Outcome; nil is
 // [OutcomeAdmitted].
 func OutcomeOf(err error) Outcome {
+	if err == nil {
+		return OutcomeAdmitted // apart, so the admitted path allocates nothing
+	}
+	return outcomeOfError(err)
+}
+
+func outcomeOfError(err error) Outcome {
 	var hubErr *HubError
 	var forbidden *ForbiddenError
 	switch {
-	case err == nil:
-		return OutcomeAdmitted
 	case errors.Is(err, ErrNoToken):
 		return OutcomeNoToken
 	case errors.As(err, &hubErr):
