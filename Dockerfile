@@ -7,7 +7,7 @@
 # examples/kubernetes/ runs it on zero-to-jupyterhub. GO_IMAGE picks the
 # build stage's Go (it must be at least go.mod's version); the build stage
 # runs no shell, so any image with the go command will do.
-ARG GO_IMAGE=golang:1.26-bookworm
+ARG GO_IMAGE=golang:1.26
 
 FROM ${GO_IMAGE} AS build
 WORKDIR /src

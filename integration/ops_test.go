@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -189,6 +190,37 @@ func TestOpsListener(t *testing.T) {
 	})
 
 	t.Run("readyz follows the hub down and up; healthz stays 200", func(t *testing.T) {
+		// /healthz is asked all along, not only between the steps.
+		stop := make(chan struct{})
+		healthz := make(chan []string, 1)
+		go func() {
+			var bad []string
+			defer func() { healthz <- bad }()
+			c := &http.Client{Timeout: 2 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+				for _, ops := range []string{apiOps, oauthOps} {
+					resp, err := c.Get("http://" + ops + "/healthz")
+					if err != nil {
+						bad = append(bad, err.Error())
+						continue
+					}
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						bad = append(bad, ops+": "+resp.Status)
+					}
+				}
+			}
+		}()
+		defer func() {
+			close(stop)
+			require.Empty(t, <-healthz, "/healthz answered 200 while the hub stopped and started")
+		}()
+
 		hub.Stop(t)
 		for _, ops := range []string{apiOps, oauthOps} {
 			took := waitStatus(t, "http://"+ops+"/readyz", 503, 10*time.Second)
