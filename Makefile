@@ -21,7 +21,7 @@ CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
-.PHONY: all deps hubs browser wrk build vet test unit demo bench clean
+.PHONY: all deps hubs browser podman wrk build vet test unit demo bench clean
 
 all: build
 
@@ -56,6 +56,16 @@ $(CHP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+## podman: Debian's podman and runc, for the test that builds the Dockerfile
+## and runs the image against a real hub (needs root, as on CI). runc, not
+## crun: crun refuses this machine's hybrid cgroup hierarchy.
+podman: /usr/bin/podman /usr/sbin/runc
+
+/usr/bin/podman /usr/sbin/runc:
+	@if [ "$$(id -u)" != 0 ]; then echo "the image test needs Debian's podman and runc: sudo apt-get install podman runc"; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc
+
 ## wrk: Debian's wrk, the load generator of make bench (needs root)
 wrk: /usr/bin/wrk
 
@@ -85,7 +95,7 @@ OTHER_PACKAGES = $(filter-out $(HUB_PACKAGES),$(shell $(GO) list ./...))
 
 ## test: vet, unit tests, and the integration tests against a real JupyterHub
 ## of each release in HUB_VERSIONS; says which releases failed, if any
-test: deps browser vet
+test: deps browser podman vet
 	@echo "==== unit tests"
 	$(GO) test $(GOFLAGS_TEST) $(OTHER_PACKAGES)
 	@failed=""; for v in $(HUB_VERSIONS); do \

@@ -61,6 +61,7 @@ type answerCache struct {
 	count   int
 	entries map[cacheKey]*cacheEntry
 	flights map[cacheKey]*flight
+	obs     *Observer // nil: nothing observes
 }
 
 func newAnswerCache(maxAge time.Duration, size int) *answerCache {
@@ -95,6 +96,7 @@ func (c *answerCache) get(ctx context.Context, key cacheKey, fetch func(context.
 			c.unlink(e)
 			c.pushFront(e)
 			c.mu.Unlock()
+			c.obs.cache(CacheHit)
 			if e.user == nil {
 				return nil, ErrInvalidToken
 			}
@@ -102,6 +104,7 @@ func (c *answerCache) get(ctx context.Context, key cacheKey, fetch func(context.
 		}
 		c.removeLocked(e)
 	}
+	c.obs.cache(CacheMiss)
 	if f, ok := c.flights[key]; ok {
 		c.mu.Unlock()
 		select {
@@ -144,6 +147,7 @@ func (c *answerCache) storeLocked(key cacheKey, user *User) {
 	c.count++
 	for c.count > c.size {
 		c.removeLocked(c.head.prev)
+		c.obs.cache(CacheEviction)
 	}
 }
 

@@ -15,6 +15,7 @@ type Authenticator struct {
 	hub    *HubClient
 	cache  *answerCache
 	logger *slog.Logger
+	obs    *Observer // nil: nothing observes (WithObserver)
 }
 
 // Option changes how [New] builds an Authenticator.
@@ -143,6 +144,7 @@ func identityOf(r *http.Request) (*identity, bool) {
 func (a *Authenticator) RequireAccess(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = a.identify(r)
+		a.obs.requestDecided(r)
 		if _, err := FromContext(r.Context()); err != nil {
 			a.logRefusal(r, err)
 			WriteError(w, err)

@@ -262,6 +262,7 @@ func (o *OAuth) RequireLogin(next http.Handler) http.Handler {
 			r = o.identify(w, r)
 			id, _ = identityOf(r)
 		}
+		o.auth.obs.requestDecided(r)
 		if id.err == nil {
 			next.ServeHTTP(w, r)
 			return
@@ -295,6 +296,7 @@ func (o *OAuth) StartLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	authURL := o.conf.AuthCodeURL(param, oauth2.S256ChallengeOption(st.Verifier))
+	o.auth.obs.login(r.Context(), LoginStarted, nil)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
@@ -307,6 +309,7 @@ func (o *OAuth) StartLogin(w http.ResponseWriter, r *http.Request) {
 // browser brings, a wrong request gets a 4xx; only hub failures get a 5xx.
 func (o *OAuth) Callback(w http.ResponseWriter, r *http.Request) {
 	if err := o.callback(w, r); err != nil {
+		o.auth.obs.login(r.Context(), LoginFailed, err)
 		o.auth.logRefusal(r, err)
 		WriteError(w, err)
 	}
@@ -358,6 +361,7 @@ func (o *OAuth) callback(w http.ResponseWriter, r *http.Request) error {
 	o.clearStates(w, r)
 	o.offerXSRF(w, r, o.xsrfFor(u, tok.AccessToken))
 	o.auth.logger.Info("logged in", "kind", u.Kind, "name", u.Name)
+	o.auth.obs.login(r.Context(), LoginFinished, nil)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, SafeNext(o.auth.cfg.ServicePrefix, next), http.StatusFound)
 	return nil

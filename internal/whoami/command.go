@@ -37,6 +37,7 @@ func run(args []string, name, about string, guard Guard) error {
 	accessLog := fs.Bool("access-log", false, "log every request: method, path (never the query), status, duration.\n"+
 		"Off by default, as in JupyterHub's Python examples: it was half the CPU time of a cached request.\n"+
 		"Refused requests and hub failures are logged either way.")
+	metricsListen := metricsListenFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,8 +50,12 @@ func run(args []string, name, about string, guard Guard) error {
 	if err != nil {
 		return err
 	}
+	ops, err := listenOps(fs, *metricsListen)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("service", cfg.ServiceName)
-	auth, err := hubauth.New(cfg, hubauth.WithLogger(logger))
+	auth, err := hubauth.New(cfg, hubauth.WithLogger(logger), hubauth.WithObserver(ops.observer()))
 	if err != nil {
 		return err
 	}
@@ -65,5 +70,6 @@ func run(args []string, name, about string, guard Guard) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	ops.serve(ctx, auth, logger)
 	return Serve(ctx, addr, handler, logger)
 }

@@ -1,0 +1,129 @@
+package hubmetrics
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hubauth-go/whoami/hubauth"
+)
+
+// Metrics holds the Prometheus metrics of one Authenticator. Build it with
+// [New] and hand [Metrics.Observer] to [hubauth.WithObserver].
+type Metrics struct {
+	requests       map[hubauth.Outcome]prometheus.Counter
+	requestsVec    *prometheus.CounterVec
+	hubCalls       *prometheus.HistogramVec
+	cacheHits      prometheus.Counter
+	cacheMisses    prometheus.Counter
+	cacheEvictions prometheus.Counter
+	loginsStarted  prometheus.Counter
+	loginsFinished prometheus.Counter
+	loginsFailed   prometheus.Counter
+}
+
+// HubCallBuckets are the histogram buckets of hub call durations, in
+// seconds: a hub on the same network answers in milliseconds, and the
+// default time limit (HUBAUTH_HUB_TIMEOUT) is 10 s.
+var HubCallBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// New makes the metrics and registers them on reg. It fails when reg
+// already holds metrics of these names (a second Authenticator: see the
+// package documentation).
+func New(reg prometheus.Registerer) (*Metrics, error) {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hubauth_requests_total",
+		Help: "Requests the hubauth middleware decided on, by outcome: admitted, no_token, refused, forbidden, hub_error.",
+	}, []string{"outcome"})
+	m := &Metrics{
+		requests:    map[hubauth.Outcome]prometheus.Counter{},
+		requestsVec: requests,
+		hubCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hubauth_hub_request_duration_seconds",
+			Help:    "Calls to the JupyterHub API and how long the hub took to answer, by method, path (relative to the API URL) and result (the HTTP status, or timeout, canceled, unreachable).",
+			Buckets: HubCallBuckets,
+		}, []string{"method", "path", "result"}),
+		cacheHits:      counter("hubauth_cache_hits_total", "Token lookups answered from the cache of hub answers."),
+		cacheMisses:    counter("hubauth_cache_misses_total", "Token lookups the cache could not answer (the hub was asked, or a call under way for the same token waited for)."),
+		cacheEvictions: counter("hubauth_cache_evictions_total", "Hub answers pushed out of the full cache (HUBAUTH_CACHE_SIZE) to make room."),
+		loginsStarted:  counter("hubauth_oauth_logins_started_total", "Browsers sent to the hub's OAuth authorize page."),
+		loginsFinished: counter("hubauth_oauth_logins_finished_total", "OAuth logins that ended with the login cookie set."),
+		loginsFailed:   counter("hubauth_oauth_logins_failed_total", "OAuth callbacks that could not finish the login."),
+	}
+	// Every outcome is there from the start, at zero, so a rate over it
+	// works before the first refusal.
+	for _, o := range hubauth.Outcomes() {
+		m.requests[o] = requests.WithLabelValues(string(o))
+	}
+	for _, c := range []prometheus.Collector{requests, m.hubCalls, m.cacheHits, m.cacheMisses,
+		m.cacheEvictions, m.loginsStarted, m.loginsFinished, m.loginsFailed} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Observer returns the hubauth.Observer that counts into m.
+func (m *Metrics) Observer() *hubauth.Observer {
+	return &hubauth.Observer{
+		Request: m.request,
+		HubCall: m.hubCall,
+		Cache:   m.cache,
+		Login:   m.login,
+	}
+}
+
+func (m *Metrics) request(_ context.Context, o hubauth.Outcome) {
+	if c, ok := m.requests[o]; ok {
+		c.Inc()
+		return
+	}
+	m.requestsVec.WithLabelValues(string(o)).Inc() // an outcome a later hubauth added
+}
+
+func (m *Metrics) hubCall(_ context.Context, c hubauth.HubCall) {
+	m.hubCalls.WithLabelValues(c.Method, c.Path, Result(c)).Observe(c.Duration.Seconds())
+}
+
+// Result is the result label of a hub call: the hub's HTTP status, or
+// why there was none.
+func Result(c hubauth.HubCall) string {
+	switch {
+	case c.Status != 0:
+		return strconv.Itoa(c.Status)
+	case c.Timeout():
+		return "timeout"
+	case errors.Is(c.Err, context.Canceled):
+		return "canceled"
+	default:
+		return "unreachable"
+	}
+}
+
+func (m *Metrics) cache(e hubauth.CacheEvent) {
+	switch e {
+	case hubauth.CacheHit:
+		m.cacheHits.Inc()
+	case hubauth.CacheMiss:
+		m.cacheMisses.Inc()
+	case hubauth.CacheEviction:
+		m.cacheEvictions.Inc()
+	}
+}
+
+func (m *Metrics) login(_ context.Context, e hubauth.LoginEvent, _ error) {
+	switch e {
+	case hubauth.LoginStarted:
+		m.loginsStarted.Inc()
+	case hubauth.LoginFinished:
+		m.loginsFinished.Inc()
+	case hubauth.LoginFailed:
+		m.loginsFailed.Inc()
+	}
+}

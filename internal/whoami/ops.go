@@ -1,0 +1,106 @@
+package whoami
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/hubauth-go/whoami/hubauth"
+	"github.com/hubauth-go/whoami/hubauth/hubmetrics"
+)
+
+// MetricsListenEnv names the variable that turns the operations listener
+// on; the -metrics-listen flag, when given, wins over it.
+const MetricsListenEnv = "HUBAUTH_METRICS_LISTEN"
+
+// metricsListenFlag adds -metrics-listen to fs.
+func metricsListenFlag(fs *flag.FlagSet) *string {
+	return fs.String("metrics-listen", "", "host:port or :port of the operations listener, serving /metrics (Prometheus),\n"+
+		"/healthz and /readyz apart from the service's own port. Default: $"+MetricsListenEnv+"; off when both are empty.")
+}
+
+// opsListener is the operations listener: the Prometheus metrics of the
+// service's Authenticator and the probes, on a port of their own that the
+// hub's proxy never routes. A nil *opsListener (the listener is off) does
+// nothing.
+type opsListener struct {
+	ln      net.Listener
+	reg     *prometheus.Registry
+	metrics *hubmetrics.Metrics
+}
+
+// listenOps opens the operations listener at the address the flag or the
+// environment gives, so that an address already in use stops start-up
+// with a message naming the setting. It returns nil when neither is set.
+func listenOps(fs *flag.FlagSet, flagValue string) (*opsListener, error) {
+	addr, source := os.Getenv(MetricsListenEnv), MetricsListenEnv
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "metrics-listen" {
+			addr, source = flagValue, "-metrics-listen"
+		}
+	})
+	if addr == "" {
+		return nil, nil
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, fmt.Errorf("%s: want host:port or :port, got %q", source, addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		var opErr *net.OpError
+		if errors.As(err, &opErr) {
+			err = opErr.Err // "bind: address already in use", without repeating the address
+		}
+		return nil, fmt.Errorf("%s: cannot listen on %s: %v", source, addr, err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := hubmetrics.New(reg)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return &opsListener{ln: ln, reg: reg, metrics: m}, nil
+}
+
+// observer is what the Authenticator reports to: nil when the listener is
+// off, which hubauth.WithObserver takes as "observe nothing".
+func (o *opsListener) observer() *hubauth.Observer {
+	if o == nil {
+		return nil
+	}
+	return o.metrics.Observer()
+}
+
+// serve answers on the operations listener until ctx ends.
+func (o *opsListener) serve(ctx context.Context, auth *hubauth.Authenticator, logger *slog.Logger) {
+	if o == nil {
+		return
+	}
+	srv := &http.Server{
+		Handler:           hubmetrics.Handler(hubmetrics.Ops{Gatherer: o.reg, Ready: hubmetrics.HubReady(auth)}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("operations listener", "addr", o.ln.Addr().String(), "paths", "/metrics /healthz /readyz")
+	go func() {
+		if err := srv.Serve(o.ln); !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("operations listener failed", "error", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+}
