@@ -7,17 +7,29 @@ PYTHON     ?= python3
 VENV       := .venv
 JUPYTERHUB := $(VENV)/bin/jupyterhub
 CHP        := node_modules/.bin/configurable-http-proxy
+# Third-party web apps the hubauth-proxy tests run behind the proxy (Bokeh),
+# in a venv of their own so they never change the hub's.
+APPS_VENV  := .venv-apps
+BOKEH      := $(APPS_VENV)/bin/bokeh
 # Debian's Chromium, for the one real-browser test (never a downloaded browser).
 CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
-.PHONY: all deps browser wrk build vet test unit demo bench clean
+.PHONY: all deps apps browser wrk build vet test unit demo bench clean
 
 all: build
 
 ## deps: install the pinned JupyterHub and configurable-http-proxy (idempotent)
 deps: $(JUPYTERHUB) $(CHP)
+
+## apps: install the pinned third-party apps of the hubauth-proxy tests (idempotent)
+apps: $(BOKEH)
+
+$(BOKEH): requirements-apps.txt
+	test -x $(APPS_VENV)/bin/python || $(PYTHON) -m venv $(APPS_VENV)
+	$(APPS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-apps.txt
+	touch $@
 
 ## browser: Debian's chromium for the browser test (needs root, as on CI)
 browser: $(CHROMIUM)
@@ -44,7 +56,7 @@ wrk: /usr/bin/wrk
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
 
-## build: the two services, into bin/
+## build: the commands (the two services and hubauth-proxy), into bin/
 build:
 	$(GO) build -o bin/ ./cmd/...
 
