@@ -202,3 +202,17 @@ func slicesContain(s []string, v string) bool {
 	}
 	return false
 }
+
+// The README's table lists every variable the proxy reads beyond
+// hubauth's, as -h does.
+func TestREADMEListsProxySettings(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	for _, s := range Settings() {
+		require.Contains(t, string(readme), "| `"+s.Name+"` |", "README.md lacks a row for %s", s.Name)
+	}
+	for _, f := range []string{"-upstream", "-strip-prefix", "-trust-forwarded", "-pass-user-model", "-pass-access-token",
+		"-keep-hub-credentials", "-auth-endpoint", "-ready-path", "-ready-timeout", "-access-log"} {
+		require.Contains(t, string(readme), "| `"+f, "README.md lacks a row for %s", f)
+	}
+}
