@@ -1,9 +1,12 @@
 package hubproxy
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/hubauth-go/whoami/hubauth"
@@ -32,4 +35,29 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, msg string
 // page (its Accept lists text/html).
 func wantsHTML(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// upstreamFailed answers when the app could not be reached or broke off:
+// 503 while it is starting, 502 otherwise, as a short page for browsers
+// and JSON for everyone else. The proxy keeps running.
+func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away; no one is left to answer.
+		return
+	}
+	status := http.StatusBadGateway
+	msg := "the app behind this address is not answering; the proxy is running, try again in a moment"
+	if p.opts.Ready != nil && !p.opts.Ready() {
+		status = http.StatusServiceUnavailable
+		msg = "the app behind this address is still starting; try again in a moment"
+		w.Header().Set("Retry-After", "2")
+	}
+	// The error names the outbound URL, whose query may hold a token
+	// when credentials are kept: log only what went wrong.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	p.logger.Warn("upstream failed", "method", r.Method, "path", r.URL.Path, "upstream", p.opts.Upstream.Redacted(), "error", err.Error())
+	writeProblem(w, r, status, msg)
 }
