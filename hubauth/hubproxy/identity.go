@@ -66,4 +66,3 @@ func asciiJSON(b []byte) string {
 	}
 	return sb.String()
 }
-

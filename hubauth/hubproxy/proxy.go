@@ -253,4 +253,3 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 
 	p.setIdentity(out.Header, in)
 }
-
