@@ -9,6 +9,7 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,6 +103,26 @@ func TestProxyService(t *testing.T) {
 			require.NotContains(t, c, "_xsrf=")
 		}
 		require.NotEmpty(t, b.cookie(svc, "service-app"), "the browser holds the login cookie")
+	})
+
+	t.Run("a browser's form post needs the XSRF token, and reaches the app whole", func(t *testing.T) {
+		before := seenBy(t, rig.appAddr)
+		h := b.do(http.MethodPost, svc+"form", url.Values{"a": {"1"}, "b": {"two words"}}, nil)
+		requireJSONError(t, response{h.status, h.header, h.body}, 403, "XSRF")
+		require.Equal(t, before, seenBy(t, rig.appAddr), "the app saw nothing")
+
+		xsrf := b.cookie(svc, "_xsrf")
+		require.NotEmpty(t, xsrf, "the proxy offered the page its XSRF token")
+		h = b.do(http.MethodPost, svc+"form", url.Values{"a": {"1"}, "b": {"two words"}, "_xsrf": {xsrf}}, nil)
+		require.Equal(t, 200, h.status, h.body)
+		v := parseAppView(t, h.body)
+		require.Equal(t, "POST", v.Method)
+		require.Equal(t, []string{"ada"}, v.Headers["X-Forwarded-User"])
+
+		h = b.do(http.MethodPost, svc+"upload", url.Values{"a": {"1"}, "b": {"two words"}, "_xsrf": {xsrf}}, nil)
+		require.Equal(t, 200, h.status, h.body)
+		sum := sha256.Sum256([]byte(url.Values{"a": {"1"}, "b": {"two words"}, "_xsrf": {xsrf}}.Encode()))
+		require.Contains(t, h.body, hex.EncodeToString(sum[:]), "the form the XSRF check read still reaches the app")
 	})
 
 	t.Run("a token header gets through and is not passed on", func(t *testing.T) {
