@@ -82,8 +82,10 @@ demo: deps build
 		"$(CURDIR)/$(JUPYTERHUB)" -f "$(CURDIR)/examples/service-whoami/jupyterhub_config.py"
 
 ## bench: whoami-api, the Python reference and a bare net/http ceiling side
-## by side against a real hub; writes bench/RESULTS.md (takes a few minutes)
-bench: deps wrk
+## by side against a real hub, then hubauth-proxy, a bare ReverseProxy and
+## jhsingle-native-proxy; writes bench/RESULTS.md and bench/PROXY_RESULTS.md
+## (takes a few minutes)
+bench: deps apps wrk
 	$(GO) test -tags bench -run TestBench -count=1 -v -timeout 30m ./bench/
 
 clean:

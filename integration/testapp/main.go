@@ -8,6 +8,7 @@
 //	POST /upload     JSON: bytes received and their SHA-256
 //	GET  /ws         websocket that echoes every message
 //	GET  /_seen      how many requests it has had (this one not counted)
+//	GET  …/bench     the bytes of the -body file, for make bench
 //
 // It listens on -addr; -tag is ignored, so tests can find the process.
 package main
@@ -25,6 +26,8 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -32,7 +35,16 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9000", "where to listen")
 	flag.String("tag", "", "ignored; lets tests find this process")
+	bodyFile := flag.String("body", "", "file whose bytes GET …/bench answers")
 	flag.Parse()
+	var body []byte
+	if *bodyFile != "" {
+		b, err := os.ReadFile(*bodyFile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		body = b
+	}
 	var seen atomic.Int64
 	mux := http.NewServeMux()
 	mux.HandleFunc("/_seen", func(w http.ResponseWriter, r *http.Request) {
@@ -45,6 +57,11 @@ func main() {
 	count := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/_seen" {
 			seen.Add(1)
+		}
+		if body != nil && strings.HasSuffix(r.URL.Path, "/bench") {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body)
+			return
 		}
 		mux.ServeHTTP(w, r)
 	})

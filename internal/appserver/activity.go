@@ -73,13 +73,17 @@ type Activity struct {
 	posted atomic.Int64 // reports the hub accepted, for tests and logs
 }
 
-// NewActivity makes the reporter; call Run to start reporting.
+// NewActivity makes the reporter; call Run to start reporting. A nil
+// client gets one with a 10 s timeout, a nil logger discards.
 func NewActivity(cfg ActivityConfig, client *http.Client, logger *slog.Logger) *Activity {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultActivityInterval
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Activity{cfg: cfg, client: client, logger: logger, signal: make(chan struct{}, 1)}
 }

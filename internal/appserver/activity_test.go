@@ -68,7 +68,8 @@ func TestActivityReports(t *testing.T) {
 	require.LessOrEqual(t, len(rs), 2+int(burst/interval), "at most one report per interval during %s of requests", burst)
 	require.Less(t, rs[0].at.Sub(start), interval/2, "the first request is reported at once")
 	for i := 1; i < len(rs); i++ {
-		require.GreaterOrEqual(t, rs[i].at.Sub(rs[i-1].at), interval, "at most one report per interval")
+		// Measured on arrival, so allow the jitter of two deliveries.
+		require.GreaterOrEqual(t, rs[i].at.Sub(rs[i-1].at), interval-25*time.Millisecond, "at most one report per interval")
 	}
 	time.Sleep(2 * interval)
 	require.Len(t, reports(), len(rs), "no requests, no more reports")

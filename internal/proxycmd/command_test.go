@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +18,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hubauth-go/whoami/hubauth"
+	"github.com/hubauth-go/whoami/hubauth/hubproxy"
+	"github.com/hubauth-go/whoami/internal/appserver"
 	"github.com/hubauth-go/whoami/internal/hubtest"
 )
 
@@ -214,5 +219,41 @@ func TestREADMEListsProxySettings(t *testing.T) {
 	for _, f := range []string{"-upstream", "-strip-prefix", "-trust-forwarded", "-pass-user-model", "-pass-access-token",
 		"-keep-hub-credentials", "-auth-endpoint", "-ready-path", "-ready-timeout", "-access-log"} {
 		require.Contains(t, string(readme), "| `"+f, "README.md lacks a row for %s", f)
+	}
+}
+
+// The command's routes, before any hub call: the forward-auth endpoint
+// outside the prefix, the prefix behind the login, nothing else.
+func TestHandlerRoutes(t *testing.T) {
+	serviceEnv(t)
+	cfg, err := hubauth.FromEnv()
+	require.NoError(t, err)
+	auth, err := hubauth.New(cfg)
+	require.NoError(t, err)
+	login, err := hubauth.NewOAuth(auth)
+	require.NoError(t, err)
+	proxy, err := hubproxy.New(hubproxy.Options{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, Prefix: cfg.ServicePrefix})
+	require.NoError(t, err)
+	h := Handler(cfg.ServicePrefix, "/_hubauth/auth", login, proxy, appserver.NewActivity(appserver.ActivityConfig{}, nil, nil))
+	tests := []struct {
+		method, path string
+		status       int
+		location     string
+	}{
+		{"GET", "/_hubauth/auth", 401, ""},
+		{"GET", "/services/app/page", 302, "/hub/api/oauth2/authorize?"},
+		{"GET", "/services/app", 302, "/hub/api/oauth2/authorize?"},
+		{"POST", "/services/app/page", 403, ""},
+		{"GET", "/services/other/", 404, ""},
+		{"GET", "/", 404, ""},
+		{"GET", "/services/app/oauth_callback", 400, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(tc.method, "http://127.0.0.1"+tc.path, nil))
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			require.Contains(t, rec.Header().Get("Location"), tc.location)
+		})
 	}
 }
