@@ -16,17 +16,29 @@ HUB_VERSIONS ?= 4.1 5 6.1
 DEMO_HUB   := 6.1
 hub_venv    = $(if $(filter $(DEMO_HUB),$(1)),$(VENV),.venv-$(1))
 CHP        := node_modules/.bin/configurable-http-proxy
+# Third-party web apps the hubauth-proxy tests run behind the proxy (Bokeh),
+# in a venv of their own so they never change the hub's.
+APPS_VENV  := .venv-apps
+BOKEH      := $(APPS_VENV)/bin/bokeh
 # Debian's Chromium, for the one real-browser test (never a downloaded browser).
 CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
-.PHONY: all deps hubs browser podman wrk build vet test unit demo bench clean
+.PHONY: all deps hubs apps browser podman wrk build vet test unit demo bench clean
 
 all: build
 
 ## deps: install the pinned JupyterHub and configurable-http-proxy (idempotent)
 deps: $(JUPYTERHUB) $(CHP)
+
+## apps: install the pinned third-party apps of the hubauth-proxy tests (idempotent)
+apps: $(BOKEH)
+
+$(BOKEH): requirements-apps.txt
+	test -x $(APPS_VENV)/bin/python || $(PYTHON) -m venv $(APPS_VENV)
+	$(APPS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-apps.txt
+	touch $@
 
 ## browser: Debian's chromium for the browser test (needs root, as on CI)
 browser: $(CHROMIUM)
@@ -74,7 +86,7 @@ wrk: /usr/bin/wrk
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
 
-## build: the two services, into bin/
+## build: the commands (the two services and hubauth-proxy), into bin/
 build:
 	$(GO) build -o bin/ ./cmd/...
 
@@ -95,7 +107,7 @@ OTHER_PACKAGES = $(filter-out $(HUB_PACKAGES),$(shell $(GO) list ./...))
 
 ## test: vet, unit tests, and the integration tests against a real JupyterHub
 ## of each release in HUB_VERSIONS; says which releases failed, if any
-test: deps browser podman vet
+test: deps apps browser podman vet
 	@echo "==== unit tests"
 	$(GO) test $(GOFLAGS_TEST) $(OTHER_PACKAGES)
 	@failed=""; for v in $(HUB_VERSIONS); do \
@@ -119,8 +131,10 @@ demo: deps build
 		"$(CURDIR)/$(JUPYTERHUB)" -f "$(CURDIR)/examples/service-whoami/jupyterhub_config.py"
 
 ## bench: whoami-api, the Python reference and a bare net/http ceiling side
-## by side against a real hub; writes bench/RESULTS.md (takes a few minutes)
-bench: deps wrk
+## by side against a real hub, then hubauth-proxy, a bare ReverseProxy and
+## jhsingle-native-proxy; writes bench/RESULTS.md and bench/PROXY_RESULTS.md
+## (takes a few minutes)
+bench: deps apps wrk
 	$(GO) test -tags bench -run TestBench -count=1 -v -timeout 30m ./bench/
 
 clean:

@@ -1,0 +1,183 @@
+package appserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultActivityInterval is how often, at most, activity is reported:
+// JUPYTERHUB_ACTIVITY_INTERVAL's default in jupyterhub-singleuser.
+const DefaultActivityInterval = 300 * time.Second
+
+// ActivityConfig says where and how often to report activity. A user's
+// server gets it from the hub; a service has no activity URL and reports
+// nothing.
+type ActivityConfig struct {
+	// URL is JUPYTERHUB_ACTIVITY_URL, e.g.
+	// http://127.0.0.1:8081/hub/api/users/ada/activity. Empty: no reports.
+	URL string
+	// Token is the server's own token (JUPYTERHUB_API_TOKEN).
+	Token string
+	// ServerName is JUPYTERHUB_SERVER_NAME, "" for the default server.
+	ServerName string
+	// Interval is the least time between two reports.
+	Interval time.Duration
+}
+
+// ActivityFromEnv reads the activity settings; lookup is os.LookupEnv in
+// the command. Every problem is reported, naming its variable.
+func ActivityFromEnv(lookup func(string) (string, bool)) (ActivityConfig, error) {
+	get := func(k string) string { v, _ := lookup(k); return v }
+	cfg := ActivityConfig{
+		URL:        get("JUPYTERHUB_ACTIVITY_URL"),
+		Token:      get("JUPYTERHUB_API_TOKEN"),
+		ServerName: get("JUPYTERHUB_SERVER_NAME"),
+		Interval:   DefaultActivityInterval,
+	}
+	var errs []error
+	if cfg.URL != "" {
+		if u, err := url.Parse(cfg.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("JUPYTERHUB_ACTIVITY_URL: want an http(s) URL like http://127.0.0.1:8081/hub/api/users/NAME/activity, got %.80q", cfg.URL))
+		}
+	}
+	if raw := get("JUPYTERHUB_ACTIVITY_INTERVAL"); raw != "" {
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil || f <= 0 || f > 1e7 {
+			errs = append(errs, fmt.Errorf("JUPYTERHUB_ACTIVITY_INTERVAL: want a positive number of seconds, got %.40q", raw))
+		} else {
+			cfg.Interval = time.Duration(f * float64(time.Second))
+		}
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// Activity tells the hub when the server was last used: requests Touch it,
+// and Run posts the time of the latest one to the hub, at most once per
+// Interval and only when there was a request since the last post.
+type Activity struct {
+	cfg    ActivityConfig
+	client *http.Client
+	logger *slog.Logger
+	last   atomic.Int64 // unix nanoseconds of the latest request
+	signal chan struct{}
+	posted atomic.Int64 // reports the hub accepted, for tests and logs
+}
+
+// NewActivity makes the reporter; call Run to start reporting. A nil
+// client gets one with a 10 s timeout, a nil logger discards.
+func NewActivity(cfg ActivityConfig, client *http.Client, logger *slog.Logger) *Activity {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultActivityInterval
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Activity{cfg: cfg, client: client, logger: logger, signal: make(chan struct{}, 1)}
+}
+
+// Touch records a request now. It is cheap: an atomic store and, at most,
+// a non-blocking send.
+func (a *Activity) Touch() {
+	a.last.Store(time.Now().UnixNano())
+	select {
+	case a.signal <- struct{}{}:
+	default:
+	}
+}
+
+// Middleware touches the activity when a request starts and when it ends,
+// so a long request (a websocket, a stream) counts until it is over.
+func (a *Activity) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.Touch()
+		defer a.Touch()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Posted is how many reports the hub has accepted.
+func (a *Activity) Posted() int64 { return a.posted.Load() }
+
+// Run reports activity until ctx ends. Without a URL it does nothing.
+func (a *Activity) Run(ctx context.Context) {
+	if a.cfg.URL == "" {
+		return
+	}
+	var lastPost time.Time
+	var reported int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.signal:
+		}
+		if wait := time.Until(lastPost.Add(a.cfg.Interval)); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		// Requests that came during the wait are in last; their signal
+		// is drained so they do not cause a second post at once.
+		select {
+		case <-a.signal:
+		default:
+		}
+		when := a.last.Load()
+		if when == reported {
+			continue
+		}
+		lastPost = time.Now()
+		if err := a.post(ctx, time.Unix(0, when)); err != nil {
+			if ctx.Err() == nil {
+				a.logger.Warn("could not report activity to the hub", "url", a.cfg.URL, "error", err.Error())
+			}
+			continue
+		}
+		reported = when
+		a.posted.Add(1)
+	}
+}
+
+// post sends one report, in the shape jupyterhub-singleuser sends:
+// {"servers": {NAME: {"last_activity": T}}, "last_activity": T}.
+func (a *Activity) post(ctx context.Context, when time.Time) error {
+	ts := when.UTC().Format("2006-01-02T15:04:05.000000Z")
+	body, err := json.Marshal(map[string]any{
+		"servers":       map[string]any{a.cfg.ServerName: map[string]string{"last_activity": ts}},
+		"last_activity": ts,
+	})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.cfg.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "token "+a.cfg.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return errors.New(rootCause(err))
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("the hub answered %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package proxycmd
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/hubauth-go/whoami/hubauth"
+	"github.com/hubauth-go/whoami/internal/appserver"
+)
+
+const about = `Puts a web app behind JupyterHub's login: browsers log in through the hub,
+token callers are checked with the hub, and the app gets the caller's name in
+X-Forwarded-User and groups in X-Forwarded-Groups.
+
+As a service in front of a running app:
+    hubauth-proxy -upstream http://127.0.0.1:9000
+
+As a user's server, starting the app on a free port ({port}; {prefix} is the
+server's URL prefix), in the hub's config:
+    c.Spawner.cmd = ["hubauth-proxy", "--", "panel", "serve", "app.py", "--port", "{port}"]
+The proxy exits with the app's status, stops the app when the hub stops the
+server, and reports activity to the hub while requests flow.`
+
+// Settings are the environment variables the proxy reads besides
+// hubauth.Settings: a user's server gets them from the hub.
+func Settings() []hubauth.Setting {
+	return []hubauth.Setting{
+		{Name: "JUPYTERHUB_ACTIVITY_URL", Default: "", Doc: "where a user's server reports activity (set by the hub); empty: no reports"},
+		{Name: "JUPYTERHUB_ACTIVITY_INTERVAL", Default: fmt.Sprint(appserver.DefaultActivityInterval.Seconds()), Doc: "least seconds between two activity reports"},
+		{Name: "JUPYTERHUB_SERVER_NAME", Default: "", Doc: "the server's name in activity reports; empty for the default server"},
+	}
+}
+
+func usage(out io.Writer, fs *flag.FlagSet) func() {
+	return func() {
+		fmt.Fprintf(out, "Usage: %s [flags] [-- command args...]\n\n%s\n\n", Name, about)
+		fmt.Fprintf(out, "It reads the environment JupyterHub gives services and servers:\n\n")
+		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  VARIABLE\tDEFAULT\tMEANING")
+		for _, s := range append(hubauth.Settings(), Settings()...) {
+			def := s.Default
+			if def == "" {
+				def = "-"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, def, s.Doc)
+		}
+		tw.Flush()
+		fmt.Fprintf(out, "\nFlags:\n")
+		fs.PrintDefaults()
+	}
+}
