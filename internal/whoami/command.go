@@ -37,6 +37,8 @@ func run(args []string, name, about string, guard Guard) error {
 	accessLog := fs.Bool("access-log", false, "log every request: method, path (never the query), status, duration.\n"+
 		"Off by default, as in JupyterHub's Python examples: it was half the CPU time of a cached request.\n"+
 		"Refused requests and hub failures are logged either way.")
+	listen := fs.String("listen", "", "address to listen on, host:port or :port; overrides HUBAUTH_LISTEN and the\n"+
+		"host:port of JUPYTERHUB_SERVICE_URL, which stays the hub's idea of where the service is")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,9 +47,11 @@ func run(args []string, name, about string, guard Guard) error {
 	if err != nil {
 		return err
 	}
-	addr, err := cfg.ListenAddr()
-	if err != nil {
-		return err
+	if *listen != "" {
+		if err := hubauth.CheckListen(*listen); err != nil {
+			return fmt.Errorf("-listen: %w", err)
+		}
+		cfg.Listen = *listen
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("service", cfg.ServiceName)
 	auth, err := hubauth.New(cfg, hubauth.WithLogger(logger))
@@ -63,7 +67,13 @@ func run(args []string, name, about string, guard Guard) error {
 		handler = AccessLog(logger, handler)
 	}
 
+	srv, err := hubauth.NewServer(cfg, handler)
+	if err != nil {
+		return err
+	}
+	srv.Logger = logger
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	return Serve(ctx, addr, handler, logger)
+	return srv.ListenAndServe(ctx)
 }
