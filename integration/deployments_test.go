@@ -316,3 +316,31 @@ func loginCookie(t *testing.T, b *browser, svc string) *http.Cookie {
 	t.Fatalf("no callback within %d hops", b.maxHops)
 	return nil
 }
+
+// A service handed internal-SSL files it cannot use stops at start-up,
+// naming each variable and path, rather than failing every request later.
+func TestInternalSSLStartupErrors(t *testing.T) {
+	bin := hubtest.Binary(t, "whoami-oauth")
+	missing := t.TempDir() + "/internal-ssl/user-service/user-service.key"
+	cmd := exec.Command(bin)
+	cmd.Env = []string{
+		"JUPYTERHUB_API_TOKEN=t", "JUPYTERHUB_SERVICE_NAME=whoami-oauth",
+		"JUPYTERHUB_API_URL=https://127.0.0.1:8081/hub/api",
+		"JUPYTERHUB_SERVICE_URL=https://127.0.0.1:10101",
+		"JUPYTERHUB_SSL_KEYFILE=" + missing,
+		"JUPYTERHUB_SSL_CERTFILE=" + missing + ".crt",
+		"JUPYTERHUB_SSL_CLIENT_CA=" + missing + ".ca",
+	}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "%s", out)
+	require.Equal(t, 1, exit.ExitCode())
+	for _, want := range []string{
+		"JUPYTERHUB_SSL_KEYFILE: cannot read " + missing + ": no such file or directory",
+		"JUPYTERHUB_SSL_CERTFILE: cannot read " + missing + ".crt: no such file or directory",
+		"JUPYTERHUB_SSL_CLIENT_CA: cannot read " + missing + ".ca: no such file or directory",
+	} {
+		require.Contains(t, string(out), want)
+	}
+	require.NotContains(t, string(out), "panic")
+}
