@@ -27,11 +27,9 @@ import (
 // A configured public URL (JUPYTERHUB_PUBLIC_URL) overrides all of this
 // where hubauth sets cookies.
 func BrowserScheme(r *http.Request) string {
-	for _, h := range r.Header.Values("Forwarded") {
-		if p := ForwardedProto(h); p != "" {
-			return p
-		}
-		break // only the first element counts, and it is in the first line
+	// Only the first element counts, and it is in the first line.
+	if p := ForwardedProto(r.Header.Get("Forwarded")); p != "" {
+		return p
 	}
 	for _, name := range []string{"X-Scheme", "X-Forwarded-Proto"} {
 		first, _, _ := strings.Cut(r.Header.Get(name), ",")

@@ -94,9 +94,6 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // Listen binds s.Addr, so a caller with several listeners can bind them
 // all before serving any, and stop at once when one address is taken.
 func (s *Server) Listen() (net.Listener, error) {
-	if err := CheckListen(s.Addr); err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
-	}
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", s.Addr, err)
@@ -106,6 +103,10 @@ func (s *Server) Listen() (net.Listener, error) {
 
 // Serve serves on ln until ctx is done, as ListenAndServe does; it closes ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.Handler == nil {
+		ln.Close()
+		return errors.New("hubauth: Server.Handler is nil")
+	}
 	logger := s.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
