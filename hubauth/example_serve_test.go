@@ -80,3 +80,47 @@ func ExampleBrowserScheme() {
 	fmt.Println(hubauth.BrowserScheme(r))
 	// Output: https
 }
+
+// ForwardedProto reads the proto= of the first element of a Forwarded
+// header; quoted values are fine, and a later element does not count.
+func ExampleForwardedProto() {
+	fmt.Printf("%q\n", hubauth.ForwardedProto(`for="[2001:db8::17]:4711";proto="HTTPS"`))
+	fmt.Printf("%q\n", hubauth.ForwardedProto("for=192.0.2.60, proto=https"))
+	// Output:
+	// "https"
+	// ""
+}
+
+// CheckListen is how a command checks its own -listen flag.
+func ExampleCheckListen() {
+	for _, addr := range []string{":8000", "0.0.0.0:8000", "8000", "http://0.0.0.0:8000"} {
+		fmt.Println(addr, hubauth.CheckListen(addr))
+	}
+	// Output:
+	// :8000 <nil>
+	// 0.0.0.0:8000 <nil>
+	// 8000 want host:port or :port, got "8000"
+	// http://0.0.0.0:8000 want host:port or :port, not a URL, got "http://0.0.0.0:8000"
+}
+
+// An app with its own http.Server can still serve internal SSL the way the
+// hub expects: ServerTLS is nil unless the service URL is https.
+func ExampleConfig_ServerTLS() {
+	cfg, err := hubauth.FromEnv()
+	if err != nil {
+		log.Fatal(err)
+	}
+	tlsConf, err := cfg.ServerTLS()
+	if err != nil {
+		log.Fatal(err)
+	}
+	addr, err := cfg.ListenAddr()
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{Addr: addr, Handler: http.NotFoundHandler(), TLSConfig: tlsConf, ReadHeaderTimeout: 10 * time.Second}
+	if tlsConf != nil {
+		log.Fatal(srv.ListenAndServeTLS("", "")) // the key pair is in tlsConf
+	}
+	log.Fatal(srv.ListenAndServe())
+}

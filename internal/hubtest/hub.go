@@ -117,6 +117,7 @@ func (h *Hub) ready(c *http.Client) error {
 	}
 	req, _ := http.NewRequest("GET", h.proxyAPIURL()+"/api/routes", nil)
 	req.Header.Set("Authorization", "token "+h.proxyToken)
+	pc.Timeout = c.Timeout
 	resp, err = pc.Do(req)
 	if err != nil {
 		return err
