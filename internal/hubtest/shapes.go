@@ -198,6 +198,10 @@ func (h *Hub) InternalCAs() (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// UnixSocket is the path of the socket the hub's API listens on, "" when
+// it listens on TCP.
+func (h *Hub) UnixSocket() string { return h.socket }
+
 // HubPort is the TCP port the hub's API listens on (unless it listens on a
 // unix socket).
 func (h *Hub) HubPort() int { return h.hubPort }
