@@ -29,7 +29,8 @@ const (
 // also be built by hand and checked with [Config.Validate].
 type Config struct {
 	// APIURL is the hub's API base, e.g. http://127.0.0.1:8081/hub/api.
-	// JupyterHub 6 may give http+unix://<url-encoded socket path>/hub/api.
+	// JupyterHub 6 may give http+unix://<url-encoded socket path>/hub/api
+	// (4.1 and 5.x: unix+http://), and https with internal SSL.
 	APIURL string
 	// APIToken is the service's own token. hubauth never sends it when
 	// identifying a caller (the caller's token does that); it is kept for
@@ -73,6 +74,26 @@ type Config struct {
 	// HubTimeout bounds one call to the hub API.
 	HubTimeout time.Duration
 
+	// The rest of this block is how the service is deployed: internal SSL
+	// (see tls.go) and where it listens (see listen.go).
+
+	// SSLKeyFile and SSLCertFile are the key pair the hub makes for the
+	// service with internal SSL. Both set: the service presents the pair
+	// when it calls the hub, and serves HTTPS with it when ServiceURL is
+	// https.
+	SSLKeyFile  string
+	SSLCertFile string
+	// SSLClientCA is the CA bundle the service trusts: the hub API's
+	// certificate must chain to it, and with an https ServiceURL so must
+	// every client's (the proxy's and the hub's).
+	SSLClientCA string
+	// Listen overrides the address the service listens on (HUBAUTH_LISTEN,
+	// host:port or :port), for when ServiceURL names an address the
+	// service cannot bind, such as a Kubernetes Service name. ServiceURL
+	// stays the hub's idea of where the service is, and still decides
+	// whether it serves HTTPS.
+	Listen string
+
 	// The rest is for services that log browsers in through the hub's
 	// OAuth provider ([NewOAuth]); token-only services ignore it.
 
@@ -109,7 +130,7 @@ type Setting struct {
 func Settings() []Setting {
 	return append([]Setting{
 		{"JUPYTERHUB_API_TOKEN", "(required)", "the service's own token; set by the hub for managed services"},
-		{"JUPYTERHUB_API_URL", "http://127.0.0.1:8081{hub prefix}api", "the hub's API base URL (http, https or http+unix)"},
+		{"JUPYTERHUB_API_URL", "http://127.0.0.1:8081{hub prefix}api", "the hub's API base URL (http, https, or http+unix/unix+http for a socket)"},
 		{"JUPYTERHUB_SERVICE_NAME", "", "the service's name; gives the default access scope access:services!service=NAME"},
 		{"JUPYTERHUB_SERVICE_URL", "", "where to listen, e.g. http://127.0.0.1:10101"},
 		{"JUPYTERHUB_SERVICE_PREFIX", "/", "public path prefix of the service, e.g. /services/whoami-api/"},
@@ -122,7 +143,7 @@ func Settings() []Setting {
 		{"HUBAUTH_CACHE_MAX_AGE", "300s", "how long a hub answer is reused (seconds, or a Go duration like 2m); 0 disables reuse"},
 		{"HUBAUTH_CACHE_SIZE", strconv.Itoa(DefaultCacheSize), "the most hub answers kept in memory"},
 		{"HUBAUTH_HUB_TIMEOUT", DefaultHubTimeout.String(), "time limit for one call to the hub API (seconds or a Go duration)"},
-	}, oauthSettings()...)
+	}, append(deploySettings(), oauthSettings()...)...)
 }
 
 // FromEnv reads the service's configuration from the JUPYTERHUB_* (and
@@ -213,6 +234,7 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 
+	readDeployEnv(&cfg, get)
 	readOAuthEnv(&cfg, get, bad)
 
 	if err := cfg.Validate(); err != nil {
@@ -273,6 +295,7 @@ func (c Config) Validate() error {
 			bad("JUPYTERHUB_SERVICE_URL", "%v", err)
 		}
 	}
+	c.validateDeploy(bad)
 	if err := checkPrefix(c.ServicePrefix); err != nil {
 		bad("JUPYTERHUB_SERVICE_PREFIX", "%v", err)
 	}
@@ -308,10 +331,17 @@ func (c Config) Validate() error {
 	return errs.err()
 }
 
-// ListenAddr is the host:port of ServiceURL, where the service should listen.
+// ListenAddr is where the service should listen: Listen (HUBAUTH_LISTEN)
+// when set, else the host:port of ServiceURL.
 func (c Config) ListenAddr() (string, error) {
+	if c.Listen != "" {
+		if err := CheckListen(c.Listen); err != nil {
+			return "", fmt.Errorf("HUBAUTH_LISTEN: %w", err)
+		}
+		return c.Listen, nil
+	}
 	if c.ServiceURL == "" {
-		return "", errors.New("JUPYTERHUB_SERVICE_URL: not set, so there is no address to listen on")
+		return "", errors.New("JUPYTERHUB_SERVICE_URL: not set, so there is no address to listen on (or set HUBAUTH_LISTEN)")
 	}
 	addr, err := listenAddr(c.ServiceURL)
 	if err != nil {
@@ -320,6 +350,8 @@ func (c Config) ListenAddr() (string, error) {
 	return addr, nil
 }
 
+// listenAddr is the host:port of a service URL; https (internal SSL)
+// defaults to port 443, http to 80.
 func listenAddr(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -328,15 +360,12 @@ func listenAddr(raw string) (string, error) {
 	if u.User != nil {
 		return "", fmt.Errorf("a user name or password in the URL is not supported, got %q", withoutUserinfo(raw))
 	}
-	if u.Scheme != "http" {
-		if u.Scheme == "https" {
-			return "", fmt.Errorf("https (internal SSL) is not supported yet, got %q", withoutUserinfo(raw))
-		}
-		return "", fmt.Errorf("want http://host:port, got %q", withoutUserinfo(raw))
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("want http://host:port (or https with internal SSL), got %q", withoutUserinfo(raw))
 	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
-		port = "80"
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return "", fmt.Errorf("bad port in %q", withoutUserinfo(raw))
@@ -357,14 +386,20 @@ func parseAPIURL(raw string) (apiEndpoint, error) {
 		// would end up in every error message that names the API.
 		return apiEndpoint{}, fmt.Errorf("a user name or password in the URL is not supported (the service authenticates with JUPYTERHUB_API_TOKEN), got %q", shown)
 	}
-	if rest, ok := strings.CutPrefix(raw, "http+unix://"); ok {
+	// JupyterHub 6 spells a unix socket http+unix://; 4.1 and 5.x spell it
+	// unix+http:// and hand services that spelling.
+	rest, ok := strings.CutPrefix(raw, "http+unix://")
+	if !ok {
+		rest, ok = strings.CutPrefix(raw, "unix+http://")
+	}
+	if ok {
 		// The host is the url-encoded socket path, which url.Parse
 		// rejects; the request itself goes over the socket, so its URL's
 		// host is only a placeholder.
 		host, path, _ := strings.Cut(rest, "/")
 		socket, err := url.PathUnescape(host)
 		if err != nil || !strings.HasPrefix(socket, "/") {
-			return apiEndpoint{}, fmt.Errorf("want http+unix://<url-encoded absolute socket path>/hub/api, got %q", raw)
+			return apiEndpoint{}, fmt.Errorf("want http+unix://<url-encoded absolute socket path>/hub/api (or unix+http://), got %q", raw)
 		}
 		return apiEndpoint{base: "http://localhost/" + strings.TrimSuffix(path, "/"), unixSocket: socket}, nil
 	}

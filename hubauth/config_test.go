@@ -122,7 +122,11 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 		{"https service url", map[string]string{
 			"JUPYTERHUB_API_TOKEN": "t", "JUPYTERHUB_SERVICE_NAME": "x",
 			"JUPYTERHUB_SERVICE_URL": "https://127.0.0.1:10101",
-		}, []string{"JUPYTERHUB_SERVICE_URL: https (internal SSL) is not supported yet"}},
+		}, []string{"JUPYTERHUB_SERVICE_URL: is https (https://127.0.0.1:10101), which needs JUPYTERHUB_SSL_KEYFILE and JUPYTERHUB_SSL_CERTFILE"}},
+		{"bad listen addresses", map[string]string{
+			"JUPYTERHUB_API_TOKEN": "t", "JUPYTERHUB_SERVICE_NAME": "x",
+			"HUBAUTH_LISTEN": "http://0.0.0.0:8000",
+		}, []string{"HUBAUTH_LISTEN: want host:port or :port, not a URL"}},
 		{"bad unix socket", map[string]string{
 			"JUPYTERHUB_API_TOKEN": "t", "JUPYTERHUB_SERVICE_NAME": "x",
 			"JUPYTERHUB_API_URL": "http+unix://relative.sock/hub/api",
@@ -148,11 +152,43 @@ func TestParseAPIURL(t *testing.T) {
 		{"http://127.0.0.1:8081/hub/api", "http://127.0.0.1:8081/hub/api", ""},
 		{"https://hub:8081/hub/api/", "https://hub:8081/hub/api", ""},
 		{"http+unix://%2Fvar%2Frun%2Fhub.sock/hub/api", "http://localhost/hub/api", "/var/run/hub.sock"},
+		// JupyterHub 4.1 and 5.x spell it the other way round.
+		{"unix+http://%2Fvar%2Frun%2Fhub.sock/hub/api/", "http://localhost/hub/api", "/var/run/hub.sock"},
 	} {
 		ep, err := parseAPIURL(tc.raw)
 		require.NoError(t, err, tc.raw)
 		require.Equal(t, tc.base, ep.base, tc.raw)
 		require.Equal(t, tc.socket, ep.unixSocket, tc.raw)
+	}
+}
+
+func TestListenAddr(t *testing.T) {
+	for _, tc := range []struct {
+		listen, serviceURL, want, err string
+	}{
+		{"", "http://127.0.0.1:10101", "127.0.0.1:10101", ""},
+		{"", "https://127.0.0.1:10101/", "127.0.0.1:10101", ""},
+		{"", "https://svc.example", "svc.example:443", ""},
+		{"", "http://whoami.jhub.svc:8000", "whoami.jhub.svc:8000", ""},
+		{":8000", "http://whoami.jhub.svc:8000", ":8000", ""},
+		{"0.0.0.0:8000", "http://whoami.jhub.svc:8000", "0.0.0.0:8000", ""},
+		{"[::1]:8000", "", "[::1]:8000", ""},
+		{"localhost:8000", "", "localhost:8000", ""},
+		{"", "", "", "JUPYTERHUB_SERVICE_URL: not set"},
+		{"8000", "", "", "HUBAUTH_LISTEN: want host:port or :port"},
+		{":0", "", "", "HUBAUTH_LISTEN: want a port from 1 to 65535"},
+		{":65536", "", "", "HUBAUTH_LISTEN: want a port from 1 to 65535"},
+		{":http", "", "", "HUBAUTH_LISTEN: want a port from 1 to 65535"},
+		{"http://127.0.0.1:8000", "", "", "HUBAUTH_LISTEN: want host:port or :port, not a URL"},
+		{"a b:80", "", "", "HUBAUTH_LISTEN: bad host"},
+	} {
+		got, err := Config{Listen: tc.listen, ServiceURL: tc.serviceURL}.ListenAddr()
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, "%+v", tc)
+			continue
+		}
+		require.NoError(t, err, "%+v", tc)
+		require.Equal(t, tc.want, got)
 	}
 }
 

@@ -39,18 +39,18 @@ func newCookieJar(cfg Config, keys *cookieKeys) *cookieJar {
 }
 
 // secure reports whether the browser reached us over https, so cookies must
-// be Secure. r.URL.Scheme is always empty on a server and r.TLS is nil
-// behind a TLS-terminating proxy, so the configured public URL decides, and
-// without one the X-Forwarded-Proto the proxy sets.
+// be Secure: always with __Host- names or the secure cookie option, else
+// as the configured public URL says, else as BrowserScheme reads the
+// forwarding headers (the connection's own TLS comes last: under internal
+// SSL it is the proxy's, not the browser's).
 func (j *cookieJar) secure(r *http.Request) bool {
 	switch {
-	case j.cfg.CookieHostPrefix, j.cfg.CookieOptions.Secure, r.TLS != nil:
+	case j.cfg.CookieHostPrefix, j.cfg.CookieOptions.Secure:
 		return true
 	case j.publicSet:
 		return j.publicTLS
 	}
-	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
-	return strings.EqualFold(strings.TrimSpace(proto), "https")
+	return BrowserScheme(r) == "https"
 }
 
 func (j *cookieJar) cookie(r *http.Request, name, value string) *http.Cookie {

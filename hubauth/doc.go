@@ -42,4 +42,12 @@
 // refuses to start unless told to admit every hub user, tokens with bytes that
 // cannot be a hub token are refused without a hub call, and hub failures are
 // reported as 502, 503 or 504 with a short message naming the API URL.
+//
+// [Server] serves a service as the hub expects it to be served, in every
+// shape a hub is deployed in: on the service URL's address (or
+// HUBAUTH_LISTEN), over TLS with client certificates under internal SSL,
+// with slow and oversized requests cut off, and with a graceful shutdown.
+// The hub client follows the hub the same way: https with the internal-SSL
+// key pair, or a unix socket. [BrowserScheme] tells what scheme the browser
+// used behind ingresses and proxies.
 package hubauth

@@ -1,6 +1,7 @@
 package hubauth_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"net/http"
@@ -27,11 +28,13 @@ func Example() {
 			u := hubauth.UserFromContext(r.Context())
 			fmt.Fprintf(w, "hello %s\n", u.Name)
 		})))
-	addr, err := cfg.ListenAddr()
+	// On the address the hub expects (or HUBAUTH_LISTEN), over TLS under
+	// internal SSL, with slow and oversized requests cut off.
+	srv, err := hubauth.NewServer(cfg, mux)
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Fatal(http.ListenAndServe(addr, mux))
+	log.Fatal(srv.ListenAndServe(context.Background()))
 }
 
 // FromEnv reports every problem at once, each naming its variable.
@@ -111,8 +114,11 @@ func ExampleNewOAuth() {
 	})
 	mux := http.NewServeMux()
 	mux.Handle(cfg.ServicePrefix, login.Middleware(hello))
-	addr, _ := cfg.ListenAddr()
-	log.Fatal(http.ListenAndServe(addr, mux))
+	srv, err := hubauth.NewServer(cfg, mux)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Fatal(srv.ListenAndServe(context.Background()))
 }
 
 // SafeNext keeps the redirect after a login on the service.

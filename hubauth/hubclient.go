@@ -27,13 +27,23 @@ type HubClient struct {
 }
 
 // NewHubClient makes a client for cfg.APIURL, dialing the socket for
-// http+unix URLs.
+// http+unix (and unix+http) URLs, and, under internal SSL, presenting the
+// service's key pair and trusting only the hub's CA bundle
+// (cfg.SSLKeyFile, SSLCertFile, SSLClientCA). The OAuth code exchange uses
+// the same client, so it goes the same way.
 func NewHubClient(cfg Config) (*HubClient, error) {
 	ep, err := parseAPIURL(cfg.APIURL)
 	if err != nil {
 		return nil, fmt.Errorf("JUPYTERHUB_API_URL: %w", err)
 	}
+	tlsConf, err := cfg.hubTLS()
+	if err != nil {
+		return nil, err
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if tlsConf != nil {
+		tr.TLSClientConfig = tlsConf
+	}
 	// Every request to the service can mean a call to the hub; keep enough
 	// idle connections that a busy service does not redial for each one.
 	tr.MaxIdleConns = 256

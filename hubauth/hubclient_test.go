@@ -119,7 +119,8 @@ func TestHubClientNoRedirects(t *testing.T) {
 	require.Equal(t, http.StatusBadGateway, he.HTTPStatus())
 }
 
-// JupyterHub 6 can hand services an http+unix:// API URL.
+// JupyterHub 6 can hand services an http+unix:// API URL; 4.1 and 5.x
+// spell it unix+http://.
 func TestHubClientUnixSocket(t *testing.T) {
 	socket := filepath.Join(t.TempDir(), "hub.sock")
 	ln, err := net.Listen("unix", socket)
@@ -129,11 +130,13 @@ func TestHubClientUnixSocket(t *testing.T) {
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
-	c, err := NewHubClient(testConfig("http+unix://" + url.PathEscape(socket) + "/hub/api"))
-	require.NoError(t, err)
-	u, err := c.UserForToken(context.Background(), adaToken)
-	require.NoError(t, err)
-	require.Equal(t, "ada", u.Name)
+	for _, scheme := range []string{"http+unix", "unix+http"} {
+		c, err := NewHubClient(testConfig(scheme + "://" + url.PathEscape(socket) + "/hub/api"))
+		require.NoError(t, err)
+		u, err := c.UserForToken(context.Background(), adaToken)
+		require.NoError(t, err, scheme)
+		require.Equal(t, "ada", u.Name)
+	}
 }
 
 func TestHubClientCancelled(t *testing.T) {

@@ -28,7 +28,6 @@ import (
 	"syscall"
 
 	"github.com/hubauth-go/whoami/hubauth"
-	"github.com/hubauth-go/whoami/internal/whoami"
 )
 
 // AdminScope opens the admin page. JupyterHub lets a deployment define
@@ -47,10 +46,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	addr, err := cfg.ListenAddr()
-	if err != nil {
-		return err
-	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	auth, err := hubauth.New(cfg, hubauth.WithLogger(logger))
 	if err != nil {
@@ -66,7 +61,12 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	return whoami.Serve(ctx, addr, login.Middleware(mux), logger)
+	srv, err := hubauth.NewServer(cfg, login.Middleware(mux))
+	if err != nil {
+		return err
+	}
+	srv.Logger = logger
+	return srv.ListenAndServe(ctx)
 }
 
 // home asks the hub, with the caller's own token, for the caller's groups

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -46,7 +47,10 @@ func ActivityFromEnv(lookup func(string) (string, bool)) (ActivityConfig, error)
 	}
 	var errs []error
 	if cfg.URL != "" {
-		if u, err := url.Parse(cfg.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// A unix-socket hub API (http+unix://%2F…) is no URL url.Parse
+		// takes; the command reports through its hub client then.
+		unixSocket := strings.HasPrefix(cfg.URL, "http+unix://") || strings.HasPrefix(cfg.URL, "unix+http://")
+		if u, err := url.Parse(cfg.URL); !unixSocket && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 			errs = append(errs, fmt.Errorf("JUPYTERHUB_ACTIVITY_URL: want an http(s) URL like http://127.0.0.1:8081/hub/api/users/NAME/activity, got %.80q", cfg.URL))
 		}
 	}
@@ -66,18 +70,55 @@ func ActivityFromEnv(lookup func(string) (string, bool)) (ActivityConfig, error)
 // Interval and only when there was a request since the last post.
 type Activity struct {
 	cfg    ActivityConfig
-	client *http.Client
+	send   Sender
 	logger *slog.Logger
 	last   atomic.Int64 // unix nanoseconds of the latest request
 	signal chan struct{}
 	posted atomic.Int64 // reports the hub accepted, for tests and logs
 }
 
-// NewActivity makes the reporter; call Run to start reporting. A nil
-// client gets one with a 10 s timeout, a nil logger discards.
-func NewActivity(cfg ActivityConfig, client *http.Client, logger *slog.Logger) *Activity {
+// Sender delivers one activity report (a JSON body) to url with the
+// server's token. A hub whose API is on a unix socket or behind internal
+// SSL needs the service's own hub client for that; [HTTPSender] is the
+// plain one.
+type Sender func(ctx context.Context, url, token string, body []byte) error
+
+// HTTPSender posts reports with client (nil: one with a 10 s timeout).
+func HTTPSender(client *http.Client) Sender {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	return func(ctx context.Context, url, token string, body []byte) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "token "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return errors.New(rootCause(err))
+		}
+		return CheckReport(resp)
+	}
+}
+
+// CheckReport reads and closes the hub's answer to a report: an error
+// unless it is a 2xx.
+func CheckReport(resp *http.Response) error {
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("the hub answered %s", resp.Status)
+	}
+	return nil
+}
+
+// NewActivity makes the reporter; call Run to start reporting. A nil
+// send is HTTPSender(nil), a nil logger discards.
+func NewActivity(cfg ActivityConfig, send Sender, logger *slog.Logger) *Activity {
+	if send == nil {
+		send = HTTPSender(nil)
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultActivityInterval
@@ -85,7 +126,7 @@ func NewActivity(cfg ActivityConfig, client *http.Client, logger *slog.Logger) *
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Activity{cfg: cfg, client: client, logger: logger, signal: make(chan struct{}, 1)}
+	return &Activity{cfg: cfg, send: send, logger: logger, signal: make(chan struct{}, 1)}
 }
 
 // Touch records a request now. It is cheap: an atomic store and, at most,
@@ -164,20 +205,5 @@ func (a *Activity) post(ctx context.Context, when time.Time) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "token "+a.cfg.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return errors.New(rootCause(err))
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("the hub answered %s", resp.Status)
-	}
-	return nil
+	return a.send(ctx, a.cfg.URL, a.cfg.Token, body)
 }

@@ -7,10 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
-	"time"
 )
-
-var apiClient = &http.Client{Timeout: 30 * time.Second}
 
 // API calls the hub's REST API as the rig's admin service: method on
 // APIURL+path with body (JSON-encoded unless nil), decoding the answer into
@@ -26,7 +23,7 @@ func (h *Hub) API(t testing.TB, method, path string, body, out any) int {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, h.APIURL+path, rd)
+	req, err := http.NewRequest(method, h.apiBase+path, rd)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -34,7 +31,11 @@ func (h *Hub) API(t testing.TB, method, path string, body, out any) int {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := apiClient.Do(req)
+	c, err := h.apiClient()
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

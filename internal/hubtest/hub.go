@@ -32,6 +32,7 @@ type Hub struct {
 	env                   []string
 	proc                  *Process
 	version               Version
+	shape
 }
 
 // StartTimeout bounds how long the hub may take to come up.
@@ -55,6 +56,7 @@ func Start(t testing.TB, opts Options) *Hub {
 		version:      HubVersion(t),
 	}
 	h.APIURL = fmt.Sprintf("http://127.0.0.1:%d/hub/api", h.hubPort)
+	h.applyShape(t, opts)
 	config, err := h.writeConfig(opts)
 	if err != nil {
 		t.Fatalf("write hub config: %v", err)
@@ -111,9 +113,14 @@ func (h *Hub) ready(c *http.Client) error {
 	if resp.StatusCode != 200 {
 		return fmt.Errorf("GET /hub/api/ through the proxy: %s", resp.Status)
 	}
-	req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/api/routes", h.proxyAPIPort), nil)
+	pc, err := h.proxyClient()
+	if err != nil {
+		return err
+	}
+	req, _ := http.NewRequest("GET", h.proxyAPIURL()+"/api/routes", nil)
 	req.Header.Set("Authorization", "token "+h.proxyToken)
-	resp, err = c.Do(req)
+	pc.Timeout = c.Timeout
+	resp, err = pc.Do(req)
 	if err != nil {
 		return err
 	}
@@ -124,9 +131,14 @@ func (h *Hub) ready(c *http.Client) error {
 	}
 	// Every service the hub knows with a URL, whether from Options or a
 	// loaded config file, needs its route.
-	req, _ = http.NewRequest("GET", h.APIURL+"/services", nil)
+	hc, err := h.apiClient()
+	if err != nil {
+		return err
+	}
+	hc.Timeout = c.Timeout
+	req, _ = http.NewRequest("GET", h.apiBase+"/services", nil)
 	req.Header.Set("Authorization", "token "+h.AdminToken)
-	resp, err = c.Do(req)
+	resp, err = hc.Do(req)
 	if err != nil {
 		return err
 	}
@@ -165,8 +177,11 @@ func (h *Hub) Stop(t testing.TB) {
 	}
 	// The hub may leave its port in TIME_WAIT but not bound; make sure no
 	// one answers any more.
-	if _, err := (&http.Client{Timeout: time.Second}).Get(h.APIURL + "/"); err == nil {
-		t.Fatalf("JupyterHub still answers at %s after stop", h.APIURL)
+	if c, err := h.apiClient(); err == nil {
+		if resp, err := c.Get(h.apiBase + "/"); err == nil {
+			resp.Body.Close()
+			t.Fatalf("JupyterHub still answers at %s after stop", h.APIURL)
+		}
 	}
 }
 

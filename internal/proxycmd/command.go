@@ -5,6 +5,7 @@
 package proxycmd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -78,6 +79,9 @@ type flags struct {
 	authEndpoint    string
 	readyPath       string
 	readyTimeout    time.Duration
+	bodyTimeout     time.Duration
+	metricsListen   *string
+	fs              *flag.FlagSet // to tell a flag given empty from one not given
 	accessLog       bool
 }
 
@@ -86,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	fs := flag.NewFlagSet(Name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = usage(stderr, fs)
+	f.fs, f.metricsListen = fs, whoami.MetricsListenFlag(fs)
 	fs.StringVar(&f.upstream, "upstream", "",
 		"the app's URL, e.g. http://127.0.0.1:9000. With a command it defaults to http://127.0.0.1:{port}")
 	fs.BoolVar(&f.stripPrefix, "strip-prefix", true,
@@ -103,6 +108,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	fs.StringVar(&f.readyPath, "ready-path", "",
 		"with a command: the path polled until the app answers (default: the upstream's path, or /)")
 	fs.DurationVar(&f.readyTimeout, "ready-timeout", 30*time.Second, "with a command: how long the app may take to answer")
+	fs.DurationVar(&f.bodyTimeout, "body-timeout", 10*time.Minute,
+		"how long a client may take to send a request body (uploads stream to the app, with no size limit)")
 	fs.BoolVar(&f.accessLog, "access-log", false, "log every request: method, path (never the query), status, duration")
 	if err := fs.Parse(args); err != nil {
 		return f, nil, err
@@ -134,6 +141,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if f.readyTimeout <= 0 {
 		problems = append(problems, fmt.Errorf("-ready-timeout: must be positive, got %s", f.readyTimeout))
 	}
+	if f.bodyTimeout <= 0 {
+		problems = append(problems, fmt.Errorf("-body-timeout: must be positive, got %s", f.bodyTimeout))
+	}
 	if f.authEndpoint != "" && !strings.HasPrefix(f.authEndpoint, "/") {
 		problems = append(problems, fmt.Errorf("-auth-endpoint: want a path starting with /, got %q", f.authEndpoint))
 	}
@@ -145,9 +155,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		problems = append(problems, err)
 	}
-	// LEAD: serving is moving into hubauth (HUBAUTH_LISTEN, internal SSL,
-	// timeouts); take the address and the server from there.
-	addr, err := cfg.ListenAddr()
+	// The address (HUBAUTH_LISTEN, else the service URL's) and, under
+	// internal SSL, the TLS the hub's proxy expects, as every service has
+	// them. Uploads stream through to the app, so no size limit; a body
+	// still has to arrive within -body-timeout.
+	srv, err := hubauth.NewServer(cfg, nil)
 	if err != nil && len(problems) == 0 {
 		problems = append(problems, err)
 	}
@@ -155,8 +167,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.Join(problems...)
 	}
 
+	ops, err := whoami.ListenOps(f.fs, *f.metricsListen)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil)).With("service", serviceLabel(cfg))
-	auth, err := hubauth.New(cfg, hubauth.WithLogger(logger))
+	auth, err := hubauth.New(cfg, hubauth.WithLogger(logger), hubauth.WithObserver(ops.Observer()))
 	if err != nil {
 		return err
 	}
@@ -225,22 +241,25 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	activity := appserver.NewActivity(activityCfg, nil, logger)
+	activity := appserver.NewActivity(activityCfg, hubSender(auth), logger)
 	handler := Handler(cfg.ServicePrefix, f.authEndpoint, login, proxy, activity)
 	if f.accessLog {
 		handler = whoami.AccessLog(logger, handler)
 	}
-	return serve(ctx, addr, handler, app, activity, logger)
+	srv.Handler, srv.Logger = handler, logger
+	srv.MaxBodyBytes, srv.BodyTimeout = -1, f.bodyTimeout
+	ops.Serve(ctx, auth, logger)
+	return serve(ctx, srv, app, activity, logger)
 }
 
 // serve answers until the hub stops the proxy or the app exits, and then
 // makes sure both are down.
-func serve(ctx context.Context, addr string, handler http.Handler, app *appserver.App, activity *appserver.Activity, logger *slog.Logger) error {
+func serve(ctx context.Context, srv *hubauth.Server, app *appserver.App, activity *appserver.Activity, logger *slog.Logger) error {
 	serveCtx, stopServing := context.WithCancel(ctx)
 	defer stopServing()
 	go activity.Run(serveCtx)
 	served := make(chan error, 1)
-	go func() { served <- whoami.Serve(serveCtx, addr, handler, logger) }()
+	go func() { served <- srv.ListenAndServe(serveCtx) }()
 
 	var appDone <-chan struct{}
 	if app != nil {
@@ -323,4 +342,24 @@ func serviceLabel(cfg hubauth.Config) string {
 		return cfg.ServiceName
 	}
 	return cfg.ClientID
+}
+
+// hubSender sends activity reports for URLs under JUPYTERHUB_API_URL
+// through the Authenticator's own hub client, so they take the same road
+// as every other hub call: a unix socket, or TLS with the internal-SSL key
+// pair. Other URLs are posted plainly.
+func hubSender(auth *hubauth.Authenticator) appserver.Sender {
+	api := strings.TrimSuffix(auth.Config().APIURL, "/")
+	plain := appserver.HTTPSender(nil)
+	return func(ctx context.Context, u, token string, body []byte) error {
+		path, ok := strings.CutPrefix(u, api)
+		if !ok || !strings.HasPrefix(path, "/") {
+			return plain(ctx, u, token, body)
+		}
+		resp, err := auth.HubAPI(ctx, token, http.MethodPost, path, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		return appserver.CheckReport(resp)
+	}
 }

@@ -37,7 +37,9 @@ func run(args []string, name, about string, guard Guard) error {
 	accessLog := fs.Bool("access-log", false, "log every request: method, path (never the query), status, duration.\n"+
 		"Off by default, as in JupyterHub's Python examples: it was half the CPU time of a cached request.\n"+
 		"Refused requests and hub failures are logged either way.")
-	metricsListen := metricsListenFlag(fs)
+	metricsListen := MetricsListenFlag(fs)
+	listen := fs.String("listen", "", "address to listen on, host:port or :port; overrides HUBAUTH_LISTEN and the\n"+
+		"host:port of JUPYTERHUB_SERVICE_URL, which stays the hub's idea of where the service is")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,16 +48,18 @@ func run(args []string, name, about string, guard Guard) error {
 	if err != nil {
 		return err
 	}
-	addr, err := cfg.ListenAddr()
-	if err != nil {
-		return err
+	if *listen != "" {
+		if err := hubauth.CheckListen(*listen); err != nil {
+			return fmt.Errorf("-listen: %w", err)
+		}
+		cfg.Listen = *listen
 	}
-	ops, err := listenOps(fs, *metricsListen)
+	ops, err := ListenOps(fs, *metricsListen)
 	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("service", cfg.ServiceName)
-	auth, err := hubauth.New(cfg, hubauth.WithLogger(logger), hubauth.WithObserver(ops.observer()))
+	auth, err := hubauth.New(cfg, hubauth.WithLogger(logger), hubauth.WithObserver(ops.Observer()))
 	if err != nil {
 		return err
 	}
@@ -68,8 +72,14 @@ func run(args []string, name, about string, guard Guard) error {
 		handler = AccessLog(logger, handler)
 	}
 
+	srv, err := hubauth.NewServer(cfg, handler)
+	if err != nil {
+		return err
+	}
+	srv.Logger = logger
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	ops.serve(ctx, auth, logger)
-	return Serve(ctx, addr, handler, logger)
+	ops.Serve(ctx, auth, logger)
+	return srv.ListenAndServe(ctx)
 }

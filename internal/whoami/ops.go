@@ -22,26 +22,26 @@ import (
 // on; the -metrics-listen flag, when given, wins over it.
 const MetricsListenEnv = "HUBAUTH_METRICS_LISTEN"
 
-// metricsListenFlag adds -metrics-listen to fs.
-func metricsListenFlag(fs *flag.FlagSet) *string {
+// MetricsListenFlag adds -metrics-listen to fs.
+func MetricsListenFlag(fs *flag.FlagSet) *string {
 	return fs.String("metrics-listen", "", "host:port or :port of the operations listener, serving /metrics (Prometheus),\n"+
 		"/healthz and /readyz apart from the service's own port. Default: $"+MetricsListenEnv+"; off when both are empty.")
 }
 
-// opsListener is the operations listener: the Prometheus metrics of the
+// OpsListener is the operations listener: the Prometheus metrics of the
 // service's Authenticator and the probes, on a port of their own that the
-// hub's proxy never routes. A nil *opsListener (the listener is off) does
+// hub's proxy never routes. A nil *OpsListener (the listener is off) does
 // nothing.
-type opsListener struct {
+type OpsListener struct {
 	ln      net.Listener
 	reg     *prometheus.Registry
 	metrics *hubmetrics.Metrics
 }
 
-// listenOps opens the operations listener at the address the flag or the
+// ListenOps opens the operations listener at the address the flag or the
 // environment gives, so that an address already in use stops start-up
 // with a message naming the setting. It returns nil when neither is set.
-func listenOps(fs *flag.FlagSet, flagValue string) (*opsListener, error) {
+func ListenOps(fs *flag.FlagSet, flagValue string) (*OpsListener, error) {
 	addr, source := os.Getenv(MetricsListenEnv), MetricsListenEnv
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "metrics-listen" {
@@ -69,20 +69,20 @@ func listenOps(fs *flag.FlagSet, flagValue string) (*opsListener, error) {
 		ln.Close()
 		return nil, err
 	}
-	return &opsListener{ln: ln, reg: reg, metrics: m}, nil
+	return &OpsListener{ln: ln, reg: reg, metrics: m}, nil
 }
 
-// observer is what the Authenticator reports to: nil when the listener is
+// Observer is what the Authenticator reports to: nil when the listener is
 // off, which hubauth.WithObserver takes as "observe nothing".
-func (o *opsListener) observer() *hubauth.Observer {
+func (o *OpsListener) Observer() *hubauth.Observer {
 	if o == nil {
 		return nil
 	}
 	return o.metrics.Observer()
 }
 
-// serve answers on the operations listener until ctx ends.
-func (o *opsListener) serve(ctx context.Context, auth *hubauth.Authenticator, logger *slog.Logger) {
+// Serve answers on the operations listener until ctx ends.
+func (o *OpsListener) Serve(ctx context.Context, auth *hubauth.Authenticator, logger *slog.Logger) {
 	if o == nil {
 		return
 	}

@@ -24,7 +24,7 @@ import (
 func parseFlags(t *testing.T, args ...string) (*flag.FlagSet, string) {
 	t.Helper()
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	v := metricsListenFlag(fs)
+	v := MetricsListenFlag(fs)
 	require.NoError(t, fs.Parse(args))
 	return fs, *v
 }
@@ -56,7 +56,7 @@ func TestListenOps(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(MetricsListenEnv, tc.env)
 			fs, v := parseFlags(t, tc.args...)
-			ops, err := listenOps(fs, v)
+			ops, err := ListenOps(fs, v)
 			if tc.error != "" {
 				require.ErrorContains(t, err, tc.error)
 				require.Nil(t, ops)
@@ -65,10 +65,10 @@ func TestListenOps(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tc.on, ops != nil)
 			if ops != nil {
-				require.NotNil(t, ops.observer())
+				require.NotNil(t, ops.Observer())
 				ops.ln.Close()
 			} else {
-				require.Nil(t, ops.observer(), "off: nothing observes")
+				require.Nil(t, ops.Observer(), "off: nothing observes")
 			}
 		})
 	}
@@ -89,16 +89,16 @@ func TestOpsServe(t *testing.T) {
 
 	t.Setenv(MetricsListenEnv, "127.0.0.1:0")
 	fs, v := parseFlags(t)
-	ops, err := listenOps(fs, v)
+	ops, err := ListenOps(fs, v)
 	require.NoError(t, err)
 	auth, err := hubauth.New(hubauth.Config{
 		APIURL: "http://" + hubLn.Addr().String() + "/hub/api", APIToken: "t", ServicePrefix: "/", BaseURL: "/",
 		AccessScopes: []string{"access:services!service=x"}, CacheSize: 10, HubTimeout: time.Second,
-	}, hubauth.WithObserver(ops.observer()))
+	}, hubauth.WithObserver(ops.Observer()))
 	require.NoError(t, err)
 	var logs bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
-	ops.serve(ctx, auth, slog.New(slog.NewTextHandler(&logs, nil)))
+	ops.Serve(ctx, auth, slog.New(slog.NewTextHandler(&logs, nil)))
 	base := "http://" + ops.ln.Addr().String()
 
 	// A request refused without a token, counted.
@@ -136,7 +136,7 @@ func TestOpsServe(t *testing.T) {
 func TestUsageMentionsMetricsListen(t *testing.T) {
 	var out bytes.Buffer
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	metricsListenFlag(fs)
+	MetricsListenFlag(fs)
 	Usage(&out, fs, "whoami-x", "About it.")()
 	require.Contains(t, out.String(), "-metrics-listen")
 	require.Contains(t, out.String(), MetricsListenEnv)

@@ -1,7 +1,8 @@
 // Package whoami holds what the two whoami commands share: the handler that
 // shows callers their own model, the routing under the service prefix, an
-// access log, usage text and a server with graceful shutdown. Everything
-// about JupyterHub itself lives in package hubauth.
+// access log and usage text. Everything about JupyterHub itself, serving
+// included (timeouts, internal SSL, graceful shutdown), lives in package
+// hubauth.
 package whoami
 
 import (
