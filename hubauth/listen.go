@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// checkListen accepts what HUBAUTH_LISTEN and the commands' -listen flag
+// CheckListen accepts what HUBAUTH_LISTEN and the commands' -listen flag
 // take: host:port or :port (all interfaces), with a port from 1 to 65535;
 // an IPv6 host goes in brackets, [::1]:8000.
 func CheckListen(addr string) error {
