@@ -77,7 +77,7 @@ const (
 	// tokens to fill the cache to its bound during the warm-up, so memory
 	// that grows after it is a leak, not the cache filling.
 	cacheSize = 1000
-	slowDelay   = 2 * time.Second // each hub API call while the hub is slow
+	slowDelay = 2 * time.Second // each hub API call while the hub is slow
 	// hangLimit: a service request taking longer has hung past the hub
 	// timeout (one hub call per request, plus room for a loaded machine).
 	hangLimit = hubTimeout + 4*time.Second
