@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -173,6 +174,17 @@ func (b *Browser) HopSummary() string {
 		parts = append(parts, fmt.Sprintf("%s %s -> %d %s", h.Method, u, h.Status, h.Header.Get("Location")))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// modelName is the "name" of a JSON user model, or "".
+func modelName(body string) string {
+	var m struct {
+		Name string `json:"name"`
+	}
+	if json.Unmarshal([]byte(body), &m) != nil {
+		return ""
+	}
+	return m.Name
 }
 
 // CloseIdle closes the browser's idle connections.

@@ -17,9 +17,12 @@ const RecoveryGrace = 5 * time.Second
 type Fault struct {
 	Name       string
 	Start, End time.Time
-	// Tolerated counts the clear 5xx answers put down to this fault, by
-	// status (0 for a hub page that could not be reached).
+	// Tolerated counts the clear 5xx answers of services put down to this
+	// fault, by status.
 	Tolerated map[int]int
+	// HubPages counts the failed requests to the hub itself (login pages,
+	// token creation) while the fault lasted, by status (0: no answer).
+	HubPages map[int]int
 	// MaxLatency is the slowest service answer that overlapped the fault.
 	MaxLatency time.Duration
 	// LastError is when the last tolerated error of this fault ended.
@@ -82,7 +85,7 @@ func (r *Recorder) AddBrowser(user string) {
 func (r *Recorder) BeginFault(name string) *Fault {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f := &Fault{Name: name, Start: time.Now(), Tolerated: map[int]int{}}
+	f := &Fault{Name: name, Start: time.Now(), Tolerated: map[int]int{}, HubPages: map[int]int{}}
 	r.faults = append(r.faults, f)
 	return f
 }
@@ -102,9 +105,12 @@ func (r *Recorder) Faults() []Fault {
 	out := make([]Fault, len(r.faults))
 	for i, f := range r.faults {
 		out[i] = *f
-		out[i].Tolerated = map[int]int{}
+		out[i].Tolerated, out[i].HubPages = map[int]int{}, map[int]int{}
 		for k, v := range f.Tolerated {
 			out[i].Tolerated[k] = v
+		}
+		for k, v := range f.HubPages {
+			out[i].HubPages[k] = v
 		}
 	}
 	return out
@@ -196,7 +202,14 @@ func (r *Recorder) Record(a Answer) {
 	if f != nil && tolerable && !a.WrongUser && !a.LostLogin {
 		cs.Tolerated++
 		r.seconds[sec].tolerated++
-		f.Tolerated[a.Status]++
+		if a.HubPage {
+			if f.HubPages == nil {
+				f.HubPages = map[int]int{}
+			}
+			f.HubPages[a.Status]++
+		} else {
+			f.Tolerated[a.Status]++
+		}
 		if end.After(f.LastError) {
 			f.LastError = end
 		}

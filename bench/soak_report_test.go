@@ -72,7 +72,7 @@ func (r *soakRig) report(sch schedule, loadEnd time.Duration, cookiesAtBAfterRes
 			for _, v := range f.Tolerated {
 				n += v
 			}
-			add(n > 0, "the fault was felt: "+f.Name, "%d clear errors while it lasted", n)
+			add(n > 0, "the fault was felt: "+f.Name, "%d clear 5xx from the services while it lasted", n)
 		case strings.HasPrefix(f.Name, "hub API slowed"):
 			add(f.MaxLatency >= slowDelay, "the fault was felt: "+f.Name, "slowest service answer %s", f.MaxLatency.Round(time.Millisecond))
 		}
@@ -279,28 +279,17 @@ func (r *soakRig) markdown(sch schedule, sum Summary, checks []check, loadEnd ti
 	p("| new OAuth logins: a new browser, the hub's login form, authorize page and the service's callback | %d | one per 2 s each | the model of the user who logged in, at the page the login started from |\n\n", loginConns)
 
 	p("## Faults\n\nThe schedule scales with the run: stops of %s, %s of slow hub, the replica down for %s; each starts once the\nprevious one is over (plus 5 s). A fault lasts until the hub answers again (its restart included), the delay is\nlifted, or the replica is back; errors are allowed until 5 s after that.\n\n", sch.stop, sch.slow, sch.replicaDown)
-	p("| fault | from | until | lasted | clear errors while it lasted | last error | slowest service answer |\n| --- | ---: | ---: | ---: | --- | --- | ---: |\n")
+	p("| fault | from | until | lasted | services' clear 5xx | last of them | slowest service answer | the hub's own pages and API meanwhile |\n| --- | ---: | ---: | ---: | --- | --- | ---: | --- |\n")
 	for _, f := range sum.Faults {
 		from, until := f.Start.Sub(r.rec.T0), f.End.Sub(r.rec.T0)
-		var errs []string
-		keys := make([]int, 0, len(f.Tolerated))
-		for k := range f.Tolerated {
-			keys = append(keys, k)
-		}
-		sort.Ints(keys)
-		for _, k := range keys {
-			name := fmt.Sprint(k)
-			if k == 0 {
-				name = "hub unreachable (login pages, token creation)"
-			}
-			errs = append(errs, fmt.Sprintf("%d × %s", f.Tolerated[k], name))
-		}
+		errs := counts(f.Tolerated, "")
+		hubErrs := counts(f.HubPages, "no answer")
 		last := "none"
 		if !f.LastError.IsZero() {
 			last = fmt.Sprintf("%+.1f s after it ended", f.LastError.Sub(f.End).Seconds())
 		}
-		p("| %s | %.1f s | %.1f s | %.1f s | %s | %s | %s |\n", f.Name, from.Seconds(), until.Seconds(), (until - from).Seconds(),
-			orDash(strings.Join(errs, ", ")), last, f.MaxLatency.Round(time.Millisecond))
+		p("| %s | %.1f s | %.1f s | %.1f s | %s | %s | %s | %s |\n", f.Name, from.Seconds(), until.Seconds(), (until - from).Seconds(),
+			orDash(strings.Join(errs, ", ")), last, f.MaxLatency.Round(time.Millisecond), orDash(strings.Join(hubErrs, ", ")))
 	}
 	a, ac := r.front.Served(0)
 	bAll, bc := r.front.Served(1)
@@ -334,6 +323,25 @@ func (r *soakRig) markdown(sch schedule, sum Summary, checks []check, loadEnd ti
 	return b.String()
 }
 
+// counts writes a status histogram as "3 × 503, 1 × 504" (status 0 as
+// zero).
+func counts(m map[int]int, zero string) []string {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	var out []string
+	for _, k := range keys {
+		name := fmt.Sprint(k)
+		if k == 0 {
+			name = zero
+		}
+		out = append(out, fmt.Sprintf("%d × %s", m[k], name))
+	}
+	return out
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "none"
@@ -343,7 +351,7 @@ func orDash(s string) string {
 
 // plot draws requests/s, errors/s and RSS over the run, faults shaded.
 func (r *soakRig) plot(w *bytes.Buffer, sum Summary, loadEnd time.Duration) error {
-	n := int(loadEnd.Seconds()) + 1
+	n := int(loadEnd.Seconds()) // whole seconds: the last one was cut short
 	ok := make([]float64, n)
 	tol := make([]float64, n)
 	bad := make([]float64, n)

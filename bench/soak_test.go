@@ -252,17 +252,6 @@ func (r *soakRig) setUp() {
 	}
 }
 
-// modelName is the "name" of a JSON user model, or "".
-func modelName(body string) string {
-	var m struct {
-		Name string `json:"name"`
-	}
-	if json.Unmarshal([]byte(body), &m) != nil {
-		return ""
-	}
-	return m.Name
-}
-
 // schedule is when the faults happen, scaled to the run: the issue's
 // 20 s hub stops, one minute of a slow hub and a replica killed, for a
 // ten-minute run, and shorter ones (with floors) for shorter runs.
@@ -370,6 +359,7 @@ func (r *soakRig) run() {
 
 	end := max(r.cfg.Duration, lastEnd+max(2*RecoveryGrace, r.cfg.Duration/10))
 	sleepUntil(end)
+	loadEnd := since() // measured up to here, before the callers hang up
 	cancel()
 	wg.Wait()
 	stopSampling()
@@ -377,7 +367,7 @@ func (r *soakRig) run() {
 	t.Logf("%6.1fs  load stopped", since().Seconds())
 	_, cookiesB1 := r.front.Served(1)
 
-	r.report(sch, since(), cookiesB1-cookiesB0)
+	r.report(sch, loadEnd, cookiesB1-cookiesB0)
 }
 
 // pace sleeps so that a loop runs at most rate times a second (0: no
