@@ -124,6 +124,10 @@ type usageSample struct {
 	usage map[string]Usage
 }
 
+// TestSoak is `make soak`: a real hub, whoami-api and two whoami-oauth
+// replicas run by the test, 64 connections of mixed callers for
+// SOAK_SECONDS, the faults on their schedule, and the checks of issue 11,
+// written to SOAK.md with a plot. Any failed check fails the test.
 func TestSoak(t *testing.T) {
 	cfg, err := SoakFromEnv()
 	require.NoError(t, err)
