@@ -575,7 +575,7 @@ func (r *soakRig) loginCaller(ctx context.Context, i int) {
 			return
 		}
 		a := Answer{Class: "new OAuth login", Start: start, Latency: time.Since(start), Status: h.Status, Err: err, Steps: len(b.Hops),
-			Detail: fmt.Sprintf("login of %s, last at %s", user, h.URL)}
+			Detail: fmt.Sprintf("login of %s, last at %s", user, withoutQuery(h.URL))}
 		a.HubPage = !strings.HasPrefix(h.URL, "http://"+front.Host+"/")
 		if err == nil && h.URL != target {
 			a.Detail += " (not where the login started)"
@@ -590,6 +590,12 @@ func (r *soakRig) loginCaller(ctx context.Context, i int) {
 		}
 		r.rec.Record(a)
 	}
+}
+
+// withoutQuery drops a URL's query, which may hold a login code or state.
+func withoutQuery(u string) string {
+	u, _, _ = strings.Cut(u, "?")
+	return u
 }
 
 // sample reads the services' usage once a second.
