@@ -259,6 +259,9 @@ func (r *soakRig) markdown(sch schedule, sum Summary, checks []check, loadEnd ti
 	p(" (SOAK_SECONDS=%d) against a real JupyterHub %s, every request to 127.0.0.1. **%d of %d checks passed.**\n\n", int(r.cfg.Duration.Seconds()), r.hub.Version(), passed, len(checks))
 	p("![requests/s, errors/s and RSS over the run](soak.png)\n\n")
 	p("- Machine: %s (shared: other work ran beside it).\n", machine())
+	if r.cfg.BinDir != "" {
+		p("- The services are the builds in SOAK_BIN_DIR=%s, not this checkout's.\n", r.cfg.BinDir)
+	}
 	p("- Services, run by the test (so they outlive the hub's restarts), each calling the hub's API through a fault proxy\n")
 	p("  (bench/faultproxy.go) with HUBAUTH_HUB_TIMEOUT=%s, HUBAUTH_CACHE_MAX_AGE=%s (answers are checked with the hub again\n", hubTimeout, cacheMaxAge)
 	p("  all run long) and HUBAUTH_CACHE_SIZE=%d (junk and fresh tokens fill the cache to its bound during the warm-up):\n", cacheSize)

@@ -34,6 +34,9 @@ type SoakConfig struct {
 	// Out is the directory SOAK.md and soak.png are written to (SOAK_OUT,
 	// default bench/ in the repository).
 	Out string
+	// BinDir holds whoami-api and whoami-oauth to soak (SOAK_BIN_DIR);
+	// empty builds them from this checkout.
+	BinDir string
 	// Rate limits each busy connection (cached tokens, browsers) to this
 	// many requests a second (SOAK_RATE, default 0: as fast as answered).
 	Rate int
@@ -52,6 +55,7 @@ func SoakFromEnv() (SoakConfig, error) {
 	if v := os.Getenv("SOAK_OUT"); v != "" {
 		c.Out = v
 	}
+	c.BinDir = os.Getenv("SOAK_BIN_DIR")
 	if v := os.Getenv("SOAK_RATE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -136,10 +140,21 @@ func TestSoak(t *testing.T) {
 	r.run()
 }
 
+// binary is the command to soak: built from this checkout, or taken from
+// SOAK_BIN_DIR (to soak a release build, or another branch's).
+func (r *soakRig) binary(name string) string {
+	if r.cfg.BinDir != "" {
+		p := filepath.Join(r.cfg.BinDir, name)
+		_, err := os.Stat(p)
+		require.NoError(r.t, err, "SOAK_BIN_DIR")
+		return p
+	}
+	return hubtest.Binary(r.t, name)
+}
+
 func (r *soakRig) setUp() {
 	t := r.t
-	apiBin := hubtest.Binary(t, "whoami-api")
-	oauthBin := hubtest.Binary(t, "whoami-oauth")
+	apiBin, oauthBin := r.binary("whoami-api"), r.binary("whoami-oauth")
 
 	apiPort, portA, portB := hubtest.FreePort(t), hubtest.FreePort(t), hubtest.FreePort(t)
 	replicaA := fmt.Sprintf("http://127.0.0.1:%d", portA)
