@@ -25,7 +25,7 @@ CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
-.PHONY: all deps hubs apps browser podman wrk build vet test unit demo bench clean
+.PHONY: all deps hubs apps browser podman wrk build vet test unit demo bench soak soak-ci clean
 
 all: build
 
@@ -136,6 +136,20 @@ demo: deps build
 ## (takes a few minutes)
 bench: deps apps wrk
 	$(GO) test -tags bench -run TestBench -count=1 -v -timeout 30m ./bench/
+
+## soak: the services under 64 connections for SOAK_SECONDS (default 600)
+## while the hub stops, restarts and slows and a replica is killed; fails on
+## any broken check and writes bench/SOAK.md and bench/soak.png
+SOAK_SECONDS ?= 600
+SOAK_OUT     ?= $(CURDIR)/bench
+soak: deps
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_OUT=$(SOAK_OUT) HUBTEST_REQUIRE=1 \
+		$(GO) test -tags soak -run TestSoak -count=1 -v -timeout $$(( $(SOAK_SECONDS) + 900 ))s ./bench/
+
+## soak-ci: the 60-second soak CI runs; its report goes to
+## $TMPDIR/hubauth-soak-ci/ so the committed ten-minute one stays
+soak-ci:
+	$(MAKE) --no-print-directory soak SOAK_SECONDS=60 SOAK_OUT=$${TMPDIR:-/tmp}/hubauth-soak-ci
 
 clean:
 	rm -rf bin .demo

@@ -31,7 +31,7 @@ func verdict(ok bool) string {
 // renderReport writes RESULTS.md: what was measured, on what, and whether
 // each target of the benchmark issue was met, followed by the hand-written
 // notes in NOTES.md (the profile and what was changed because of it).
-func renderReport(t *testing.T, root string, cells []cell, startup map[string]time.Duration,
+func renderReport(t *testing.T, root string, cells, cookieCells []cell, startup map[string]time.Duration,
 	coalesce map[string]int64, junk map[string]junkRun, hol map[string]holRun, bodySize int) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
@@ -61,6 +61,8 @@ func renderReport(t *testing.T, root string, cells []cell, startup map[string]ti
 		p("| %s | %d | %.0f | %s | %s | %.2f | %s | %.2f | %.1f× |\n", c.svc, c.conc, c.res.RPS(), ms(c.res.P50), ms(c.res.P99),
 			c.cpu10k, mb(c.peak), c.res.RPS()/ceil, c.res.RPS()/pyr)
 	}
+
+	renderCookieTable(p, cookieCells, roundTime, rounds)
 
 	p("\n## One fresh token, 100 concurrent requests\n\n| service | hub `GET /user` calls |\n| --- | ---: |\n")
 	for _, n := range []string{goName, pyName} {
