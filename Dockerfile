@@ -1,8 +1,8 @@
-# whoami-api and whoami-oauth as static binaries in an image with nothing
-# else: no shell, no package manager, no libc, a non-root user.
+# whoami-api, whoami-oauth and hubauth-proxy as static binaries in an image
+# with nothing else: no shell, no package manager, no libc, a non-root user.
 #
 #   docker build -t whoami .          # or: podman build -t whoami .
-#   docker run --rm whoami -h         # whoami-api; the other is /usr/local/bin/whoami-oauth
+#   docker run --rm whoami -h         # whoami-api; the others are in /usr/local/bin/
 #
 # examples/kubernetes/ runs it on zero-to-jupyterhub. GO_IMAGE picks the
 # build stage's Go (it must be at least go.mod's version); the build stage
@@ -17,7 +17,7 @@ RUN ["go", "mod", "download"]
 COPY hubauth/ hubauth/
 COPY internal/ internal/
 COPY cmd/ cmd/
-RUN ["go", "build", "-ldflags=-s -w", "-o", "/out/", "./cmd/whoami-api", "./cmd/whoami-oauth"]
+RUN ["go", "build", "-ldflags=-s -w", "-o", "/out/", "./cmd/whoami-api", "./cmd/whoami-oauth", "./cmd/hubauth-proxy"]
 
 FROM scratch
 # CA certificates, for a hub API reached over https with a public

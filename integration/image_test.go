@@ -161,6 +161,7 @@ func TestImage(t *testing.T) {
 	t.Run("nothing but the binaries and CA certificates, as a non-root user", func(t *testing.T) {
 		require.Equal(t, []string{
 			"etc/ssl/certs/ca-certificates.crt",
+			"usr/local/bin/hubauth-proxy",
 			"usr/local/bin/whoami-api",
 			"usr/local/bin/whoami-oauth",
 		}, pod.imageFiles(image))
@@ -171,7 +172,7 @@ func TestImage(t *testing.T) {
 		require.NoError(t, err, cfg)
 		require.Equal(t, "65534:65534", user)
 		require.Equal(t, "/usr/local/bin/whoami-api", entrypoint)
-		require.Less(t, size, int64(40<<20), "two static binaries and a CA bundle")
+		require.Less(t, size, int64(50<<20), "three static binaries and a CA bundle")
 	})
 
 	t.Run("whoami-api from the image answers through the hub", func(t *testing.T) {
