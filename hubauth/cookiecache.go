@@ -44,7 +44,10 @@ type openedEntry struct {
 // of browsers that went away leave memory as their hub answers do, and
 // HUBAUTH_CACHE_MAX_AGE=0 turns this cache off with the other. At most size
 // cookies (HUBAUTH_CACHE_SIZE) are kept; the least recently used goes
-// first. A nil *openedCookies remembers nothing.
+// first. Only a genuine cookie can push another out, and each takes a login
+// (or, with JUPYTERHUB_ALLOW_TOKEN_IN_URL, a request with a valid token) to
+// make; a browser whose cookie was pushed out pays one full check on its next
+// request, nothing more. A nil *openedCookies remembers nothing.
 //
 // Holding the token in memory between requests is the price: a process
 // whose memory can be read also gives up its cookie keys and API token,
