@@ -232,17 +232,49 @@ func BenchmarkLoginCookieDecode(b *testing.B) {
 	if err := jar.setLogin(w, httptest.NewRequest(http.MethodGet, "/", nil), adaToken); err != nil {
 		b.Fatal(err)
 	}
-	r := httptest.NewRequest(http.MethodGet, "/services/whoami/", nil)
-	r.AddCookie(w.Result().Cookies()[0])
-	r.AddCookie(&http.Cookie{Name: XSRFCookieName, Value: keys.xsrfToken(adaToken)})
-	b.ReportAllocs()
-	var token string
-	var present bool
-	for b.Loop() {
-		token, present, err = jar.loginToken(r)
+	genuine := w.Result().Cookies()[0]
+	request := func(login *http.Cookie) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/services/whoami/", nil)
+		r.AddCookie(login)
+		r.AddCookie(&http.Cookie{Name: XSRFCookieName, Value: keys.xsrfToken(adaToken)})
+		return r
 	}
-	if err != nil || !present || token != adaToken {
-		b.Fatalf("loginToken = %q, %v, %v", token, present, err)
+	junk := *genuine
+	junk.Value = tamper(junk.Value, len(junk.Value)/2)
+	opened := jar.opened
+	for _, bc := range []struct {
+		name   string
+		cookie *http.Cookie
+		cache  *openedCookies // nil: the full check every time
+		wantOK bool
+	}{
+		// A browser's cookie, opened before: a cache hit.
+		{"cached", genuine, opened, true},
+		// The full check (MAC, sealed age, AES, JSON) on every request,
+		// as without the cache.
+		{"full-check", genuine, nil, true},
+		// A tampered cookie, refused by its MAC, with and without the
+		// cache: what each junk cookie of a flood costs.
+		{"junk", &junk, opened, false},
+		{"junk-no-cache", &junk, nil, false},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			jar.opened = bc.cache
+			r := request(bc.cookie)
+			var token string
+			var present bool
+			var err error
+			b.ReportAllocs()
+			for b.Loop() {
+				token, present, err = jar.loginToken(r)
+			}
+			if !present || (err == nil) != bc.wantOK || (bc.wantOK && token != adaToken) {
+				b.Fatalf("loginToken = %q, %v, %v", token, present, err)
+			}
+			if n := opened.len(); n != 1 {
+				b.Fatalf("%d opened cookies remembered, want 1", n)
+			}
+		})
 	}
 }
 
@@ -313,11 +345,24 @@ func BenchmarkMiddlewareCachedParallel(b *testing.B) {
 }
 
 func BenchmarkOAuthMiddlewareCookie(b *testing.B) {
+	benchCookieMiddleware(b, true)
+}
+
+// BenchmarkOAuthMiddlewareCookieFullCheck is the cookie path opening the
+// login cookie in full on every request (no cache of opened cookies).
+func BenchmarkOAuthMiddlewareCookieFullCheck(b *testing.B) {
+	benchCookieMiddleware(b, false)
+}
+
+func benchCookieMiddleware(b *testing.B, cacheOpened bool) {
 	hub := newFakeHub(b)
 	hub.addUser(adaToken, adaModel)
 	o, err := NewOAuth(newBenchAuth(b, oauthConfig(hub.apiURL())))
 	if err != nil {
 		b.Fatal(err)
+	}
+	if !cacheOpened {
+		o.jar.opened = nil
 	}
 	h := o.Middleware(adaOnly)
 	rec := httptest.NewRecorder()
@@ -342,5 +387,8 @@ func BenchmarkOAuthMiddlewareCookie(b *testing.B) {
 	serveLoop(b, h, r, w, hub)
 	if len(w.header) != 0 {
 		b.Fatalf("a logged-in navigation set headers: %v", w.header)
+	}
+	if want := map[bool]int{true: 1, false: 0}[cacheOpened]; o.jar.opened.len() != want {
+		b.Fatalf("%d opened cookies remembered, want %d", o.jar.opened.len(), want)
 	}
 }

@@ -1,8 +1,10 @@
 package hubauth
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,10 +24,12 @@ type cookieJar struct {
 	path      string
 	publicTLS bool // JUPYTERHUB_PUBLIC_URL is https
 	publicSet bool
+	opened    *openedCookies // login cookies already opened; nil: none kept
 }
 
 func newCookieJar(cfg Config, keys *cookieKeys) *cookieJar {
-	j := &cookieJar{cfg: cfg, keys: keys, login: cfg.ClientID, path: cfg.ServicePrefix}
+	j := &cookieJar{cfg: cfg, keys: keys, login: cfg.ClientID, path: cfg.ServicePrefix,
+		opened: newOpenedCookies(cfg.CacheMaxAge, cfg.CacheSize)}
 	if cfg.CookieHostPrefix {
 		j.login = hostPrefix + cfg.ClientID
 		j.path = "/"
@@ -89,21 +93,68 @@ func (j *cookieJar) setLogin(w http.ResponseWriter, r *http.Request, token strin
 // err is set when there is one that cannot be opened (tampered, expired, or
 // sealed with a key no longer accepted).
 func (j *cookieJar) loginToken(r *http.Request) (token string, present bool, err error) {
-	c, err := r.Cookie(j.login)
-	if err != nil {
+	v, ok := cookieValue(r, j.login)
+	if !ok {
 		return "", false, nil
 	}
-	if err := securecookie.DecodeMulti(j.login, c.Value, &token, j.keys.login...); err != nil {
-		return "", true, err
+	token, err = j.openLogin(v)
+	return token, true, err
+}
+
+// maxSealedLen is the longest cookie value securecookie opens (its
+// default MaxLength); longer ones are refused without hashing them.
+const maxSealedLen = 4096
+
+// openLogin opens a login cookie value: from the cache of opened cookies
+// when this exact value was opened before and its sealed age has not run
+// out, else with the full check (MAC with each configured key, sealed age,
+// decryption), remembering the value if it passes.
+func (j *cookieJar) openLogin(v string) (string, error) {
+	cacheable := j.opened != nil && len(v) <= maxSealedLen
+	var key openedKey
+	if cacheable {
+		key = openedKeyFor(v)
+		if token, ok := j.opened.get(key); ok {
+			return token, nil
+		}
 	}
-	return token, true, nil
+	var token string
+	if err := securecookie.DecodeMulti(j.login, v, &token, j.keys.login...); err != nil {
+		return "", err
+	}
+	if cacheable {
+		if sealed, ok := sealedAt(v); ok {
+			var until int64 // 0: the age is not limited
+			if j.keys.loginMaxAge > 0 {
+				until = sealed + j.keys.loginMaxAge
+			}
+			j.opened.put(key, token, until)
+		}
+	}
+	return token, nil
+}
+
+// sealedAt reads the time (Unix seconds) a securecookie value was sealed:
+// it is the value's first field, in the clear but under the MAC. Only for
+// values securecookie has just opened.
+func sealedAt(v string) (int64, bool) {
+	b, err := base64.URLEncoding.DecodeString(v)
+	if err != nil {
+		return 0, false
+	}
+	ts, _, ok := strings.Cut(string(b), "|")
+	if !ok {
+		return 0, false
+	}
+	t, err := strconv.ParseInt(ts, 10, 64)
+	return t, err == nil
 }
 
 // hasLogin reports whether the request carries a login cookie, valid or
 // not.
 func (j *cookieJar) hasLogin(r *http.Request) bool {
-	_, err := r.Cookie(j.login)
-	return err == nil
+	_, ok := cookieValue(r, j.login)
+	return ok
 }
 
 // clear tells the browser to drop a cookie.

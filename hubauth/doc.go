@@ -21,7 +21,8 @@
 // provider. [NewOAuth] adds that: [OAuth.Middleware] sends a browser without
 // a login to the hub's authorize page (with PKCE), finishes the login at the
 // service's oauth_callback, and from then on identifies it by an encrypted
-// login cookie holding its hub token. Nothing is kept in server memory: the
+// login cookie holding its hub token. Nothing a login needs is kept in
+// server memory (opened login cookies are remembered only to save work): the
 // state of a login in flight travels in an encrypted state cookie, and the
 // cookie keys come from HUBAUTH_COOKIE_SECRET or are derived from the API
 // token, so replicas and restarted processes accept each other's logins.

@@ -23,6 +23,17 @@ type cookieKeys struct {
 	login []securecookie.Codec // newest secret first; old ones only open
 	state []securecookie.Codec
 	xsrf  []byte
+	// loginMaxAge is the login codecs' age limit in whole seconds, as
+	// securecookie checks it (sealed time + loginMaxAge, inclusive); the
+	// cache of opened cookies applies the same limit.
+	loginMaxAge int64
+}
+
+// maxAgeSeconds is a cookie age limit in whole seconds for securecookie,
+// rounded up: rounding down would make a limit under a second 0, which
+// securecookie reads as no limit at all.
+func maxAgeSeconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
 }
 
 // The state cookie's lifetime, checked inside the sealed value whatever
@@ -45,7 +56,7 @@ func newCookieKeys(cfg Config) (*cookieKeys, error) {
 		sources = append(sources, source{old, "cookie-secret"})
 	}
 
-	k := &cookieKeys{}
+	k := &cookieKeys{loginMaxAge: maxAgeSeconds(cfg.CookieOptions.LoginMaxAge())}
 	for i, src := range sources {
 		derive := func(purpose string, n int) ([]byte, error) {
 			// The client id in the info keeps two services that share a
@@ -70,7 +81,7 @@ func newCookieKeys(cfg Config) (*cookieKeys, error) {
 			}
 			sc := securecookie.New(hashKey, blockKey)
 			sc.SetSerializer(securecookie.JSONEncoder{})
-			sc.MaxAge(int(p.maxAge / time.Second))
+			sc.MaxAge(int(maxAgeSeconds(p.maxAge)))
 			*p.dst = append(*p.dst, sc)
 		}
 		if i == 0 {

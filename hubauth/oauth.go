@@ -220,10 +220,8 @@ func (o *OAuth) xsrfFor(u *User, hubToken string) string {
 // offerXSRF gives the page the XSRF token of this login in a cookie its
 // scripts can read, unless the browser has it already.
 func (o *OAuth) offerXSRF(w http.ResponseWriter, r *http.Request, want string) {
-	for _, c := range r.CookiesNamed(XSRFCookieName) {
-		if c.Value == want {
-			return
-		}
+	if hasCookie(r, XSRFCookieName, want) {
+		return
 	}
 	c := o.jar.cookie(r, XSRFCookieName, want)
 	c.HttpOnly = false

@@ -109,9 +109,9 @@ func plausibleToken(t string) bool {
 // plausible (the cookie is the caller's to forge; it only narrows the cache
 // key, so a bad one is simply ignored).
 func sessionID(r *http.Request) string {
-	c, err := r.Cookie(SessionCookieName)
-	if err != nil || len(c.Value) > 128 {
+	v, ok := cookieValue(r, SessionCookieName)
+	if !ok || len(v) > 128 {
 		return ""
 	}
-	return c.Value
+	return v
 }

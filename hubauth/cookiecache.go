@@ -1,0 +1,175 @@
+package hubauth
+
+import (
+	"crypto/sha256"
+	"sync"
+	"time"
+)
+
+// openedKey names one login cookie value: SHA-256 over the exact value the
+// browser sent. A value changed in any way (tampered, truncated, sealed
+// again) has another key, so it is never found here and goes through the
+// full MAC check; and each entry is small whatever the browser sent.
+type openedKey [sha256.Size]byte
+
+// openedEntry is one login cookie already opened: the hub token sealed in
+// it, and the last second (Unix time) at which it may still be used.
+type openedEntry struct {
+	key        openedKey
+	token      string
+	validUntil int64
+	prev, next *openedEntry
+}
+
+// openedCookies remembers login cookies this process has opened, so a
+// browser's next requests skip the decryption and MAC check (about 2 µs
+// and 16 allocations each; see bench/NOTES.md, "The cookie path").
+//
+// It weakens nothing:
+//   - Only a cookie that was opened (its MAC checked with a configured key,
+//     its sealed age within the limit) is ever stored, under the hash of its
+//     exact value; anything else is looked up, missed, and refused by the
+//     full check, which is why a flood of junk cookies neither grows the
+//     cache nor evicts anything from it.
+//   - Each entry keeps the second the cookie's sealed age runs out (the
+//     same rule securecookie applies: sealed time + max age) and is checked
+//     against the clock on every hit, so a cookie expires on time whether
+//     it is remembered or not.
+//   - Keys no longer configured opened nothing in this process, whose
+//     cache is built with its keys and lives as long as they do.
+//   - The hub's verdict on the token is not cached here: every request
+//     still goes through the answer cache, with its own max age.
+//
+// Entries also last at most maxAge (HUBAUTH_CACHE_MAX_AGE), so the tokens
+// of browsers that went away leave memory as their hub answers do, and
+// HUBAUTH_CACHE_MAX_AGE=0 turns this cache off with the other. At most size
+// cookies (HUBAUTH_CACHE_SIZE) are kept; the least recently used goes
+// first. Only a genuine cookie can push another out, and each takes a login
+// (or, with JUPYTERHUB_ALLOW_TOKEN_IN_URL, a request with a valid token) to
+// make; a browser whose cookie was pushed out pays one full check on its next
+// request, nothing more. A nil *openedCookies remembers nothing.
+//
+// Holding the token in memory between requests is the price: a process
+// whose memory can be read also gives up its cookie keys and API token,
+// so this exposes nothing new to such a reader.
+type openedCookies struct {
+	maxAge time.Duration
+	size   int
+	now    func() time.Time
+
+	mu      sync.Mutex
+	head    openedEntry // sentinel: head.next is the most recently used
+	count   int
+	entries map[openedKey]*openedEntry
+}
+
+// newOpenedCookies returns nil (no cache) when maxAge or size is not
+// positive.
+func newOpenedCookies(maxAge time.Duration, size int) *openedCookies {
+	if maxAge <= 0 || size < 1 {
+		return nil
+	}
+	c := &openedCookies{
+		maxAge: maxAge,
+		size:   size,
+		now:    time.Now,
+		// Room for twice the bound, as the answer cache does, so that a
+		// full cache that keeps evicting never grows its table.
+		entries: make(map[openedKey]*openedEntry, 2*min(size, 1<<19)),
+	}
+	c.head.prev, c.head.next = &c.head, &c.head
+	return c
+}
+
+// openedKeyFor hashes a cookie value. It goes through a buffer on the
+// stack: converting the whole value ([]byte(value)) would allocate a copy
+// of it for every request.
+func openedKeyFor(value string) openedKey {
+	h := sha256.New()
+	var buf [256]byte
+	for len(value) > 0 {
+		n := copy(buf[:], value)
+		h.Write(buf[:n])
+		value = value[n:]
+	}
+	var k openedKey
+	h.Sum(k[:0])
+	return k
+}
+
+// get returns the token of a remembered cookie that is still valid now. An
+// entry found past its time is dropped.
+func (c *openedCookies) get(key openedKey) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	now := c.now().Unix()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok {
+		return "", false
+	}
+	if now > e.validUntil {
+		c.removeLocked(e)
+		return "", false
+	}
+	c.unlink(e)
+	c.pushFront(e)
+	return e.token, true
+}
+
+// put remembers a cookie just opened, which holds token and may be used
+// up to and including the second validUntil (0: its age is not limited).
+func (c *openedCookies) put(key openedKey, token string, validUntil int64) {
+	if c == nil {
+		return
+	}
+	limit := c.now().Add(c.maxAge).Unix()
+	if validUntil == 0 || validUntil > limit {
+		validUntil = limit
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok {
+		e.token, e.validUntil = token, validUntil
+		c.unlink(e)
+		c.pushFront(e)
+		return
+	}
+	e := &openedEntry{key: key, token: token, validUntil: validUntil}
+	c.entries[key] = e
+	c.pushFront(e)
+	c.count++
+	for c.count > c.size {
+		c.removeLocked(c.head.prev)
+	}
+}
+
+func (c *openedCookies) removeLocked(e *openedEntry) {
+	c.unlink(e)
+	delete(c.entries, e.key)
+	c.count--
+}
+
+func (c *openedCookies) pushFront(e *openedEntry) {
+	e.prev, e.next = &c.head, c.head.next
+	c.head.next.prev = e
+	c.head.next = e
+}
+
+func (c *openedCookies) unlink(e *openedEntry) {
+	e.prev.next = e.next
+	e.next.prev = e.prev
+	e.prev, e.next = nil, nil
+}
+
+// len reports how many cookies are remembered (for tests).
+func (c *openedCookies) len() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count
+}
