@@ -141,7 +141,7 @@ func Settings() []Setting {
 		{"JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH", "true", "let the login cookie authenticate websocket requests; false makes them carry a token (403 otherwise)"},
 		{"HUBAUTH_ALLOW_ANY_USER", "false", "admit every hub user and service when there are no access scopes"},
 		{"HUBAUTH_CACHE_MAX_AGE", "300s", "how long a hub answer is reused (seconds, or a Go duration like 2m); 0 disables reuse"},
-		{"HUBAUTH_CACHE_SIZE", strconv.Itoa(DefaultCacheSize), "the most hub answers kept in memory"},
+		{"HUBAUTH_CACHE_SIZE", strconv.Itoa(DefaultCacheSize), "the most hub answers kept in memory (and, apart, the most opened login cookies)"},
 		{"HUBAUTH_HUB_TIMEOUT", DefaultHubTimeout.String(), "time limit for one call to the hub API (seconds or a Go duration)"},
 	}, append(deploySettings(), oauthSettings()...)...)
 }
