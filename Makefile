@@ -135,7 +135,7 @@ demo: deps build
 ## jhsingle-native-proxy; writes bench/RESULTS.md and bench/PROXY_RESULTS.md
 ## (takes a few minutes)
 bench: deps apps wrk
-	$(GO) test -tags bench -run TestBench -count=1 -v -timeout 30m ./bench/
+	$(GO) test -tags bench -run '^(TestBench|TestBenchProxy)$$' -count=1 -v -timeout 30m ./bench/
 
 ## soak: the services under 64 connections for SOAK_SECONDS (default 600)
 ## while the hub stops, restarts and slows and a replica is killed; fails on

@@ -165,6 +165,20 @@ func (b *Browser) Cookie(rawURL, name string) string {
 	return ""
 }
 
+// CookieHeader is the Cookie header the jar would send to rawURL: every
+// cookie a browser holds for the page, as it sends them on a page load.
+func (b *Browser) CookieHeader(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	for _, c := range b.Jar.Cookies(u) {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // HopSummary lists the last visit's hops, for error messages: each URL
 // (without its query, which may hold codes) and status.
 func (b *Browser) HopSummary() string {

@@ -78,8 +78,10 @@ func cookieBench(t *testing.T, ceilingBin string, round time.Duration, rounds in
 	goProc := hubtest.StartProcess(t, oauthBin, env("whoami-oauth-go", goToken, goBase, goCallback), fmt.Sprintf("127.0.0.1:%d", goPort))
 	pyProc := hubtest.StartProcess(t, python, env("whoami-oauth-py", pyToken, pyBase, pyCallback), fmt.Sprintf("127.0.0.1:%d", pyPort), pyRef)
 
-	// A browser logs in to each through the hub; its login cookie is what
-	// wrk then sends, alone.
+	// A browser logs in to each through the hub; wrk then sends what that
+	// browser sends on a page load: every cookie it holds for the page (the
+	// login cookie, and the _xsrf cookie the service offered with it, which
+	// a browser keeps and so is not offered again on each request).
 	login := func(svcURL, cookieName string) (cookie, body string) {
 		b := NewBrowser("ada", 1, 30*time.Second)
 		h, err := b.Visit(svcURL, nil)
@@ -88,8 +90,8 @@ func cookieBench(t *testing.T, ceilingBin string, round time.Duration, rounds in
 		require.Equal(t, "ada", modelName(h.Body))
 		v := b.Cookie(svcURL, cookieName)
 		require.NotEmpty(t, v, "no %s cookie after the login", cookieName)
-		cookie = cookieName + "=" + v
-		// The cookie alone, as wrk sends it, is a login.
+		cookie = b.CookieHeader(svcURL)
+		// These cookies alone, as wrk sends them, are a login.
 		status, got := getWithHeader(t, svcURL, "Cookie", cookie)
 		require.Equal(t, 200, status, got)
 		require.Equal(t, "ada", modelName(got))
@@ -196,9 +198,10 @@ func renderCookieTable(p func(string, ...any), cells []cell, round time.Duration
 		byKey[fmt.Sprintf("%s/%d", c.svc, c.conc)] = c
 	}
 	p("\n## Cookie path (browsers)\n\n")
-	p("wrk with `Cookie: <login cookie>` and `Sec-Fetch-Mode: navigate`, as a browser loading the page sends: the cookie a\n")
-	p("browser got from each service through the real hub's OAuth login (the Go service and the Python reference each seal\n")
-	p("their own; the ceiling ignores it). 2 s warm-up, then the median of %d rounds of %s.\n\n", rounds, round)
+	p("wrk with `Cookie: …` and `Sec-Fetch-Mode: navigate`, as a browser loading the page sends them: every cookie a\n")
+	p("browser holds for the page after logging in to each service through the real hub's OAuth login (the login cookie,\n")
+	p("which the Go service and the Python reference each seal their own way, and the `_xsrf` cookie each offered with\n")
+	p("it; the ceiling ignores them). 2 s warm-up, then the median of %d rounds of %s.\n\n", rounds, round)
 	p("| service | connections | requests/s | p50 | p99 | CPU s / 10k requests | peak RSS | vs ceiling | vs Python |\n")
 	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, c := range cells {
