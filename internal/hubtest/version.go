@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -136,8 +137,27 @@ func RequireVersion(t testing.TB, min, why string) {
 func requireVersion(t testing.TB, have, want Version, why string) {
 	t.Helper()
 	if !have.AtLeast(want) {
-		t.Skipf("needs JupyterHub >= %s (this is %s): %s", shortVersion(want), have, why)
+		msg := fmt.Sprintf("needs JupyterHub >= %s (this is %s): %s", shortVersion(want), have, why)
+		logSkip(t.Name(), msg)
+		t.Skipf("%s", msg)
 	}
+}
+
+// logSkip adds a version skip to the file HUBTEST_SKIP_LOG names, if any:
+// go test shows a skip's message only with -v, and make test prints this
+// file after each hub release's run, so the skips stand in its log and
+// CI's.
+func logSkip(test, msg string) {
+	path := os.Getenv("HUBTEST_SKIP_LOG")
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "--- SKIP by version: %s: %s\n", test, msg)
 }
 
 // shortVersion writes a minimum as it is usually said: "6.0", "5.2.1".

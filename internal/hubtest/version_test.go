@@ -2,8 +2,10 @@ package hubtest
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -85,6 +87,8 @@ type skipRecorder struct {
 
 func (r *skipRecorder) Helper() {}
 
+func (r *skipRecorder) Name() string { return "TestRecorded" }
+
 func (r *skipRecorder) Skipf(format string, args ...any) {
 	r.skipped = fmt.Sprintf(format, args...)
 	runtime.Goexit()
@@ -108,6 +112,9 @@ func skipMessage(f func(testing.TB)) string {
 func TestRequireVersionSkipsOlderHubs(t *testing.T) {
 	t.Setenv("HUBTEST_REQUIRE", "1")
 	t.Setenv("CI", "true")
+	skipLog := filepath.Join(t.TempDir(), "skips")
+	t.Setenv("HUBTEST_SKIP_LOG", skipLog)
+	var logged []string
 	for _, tc := range []struct {
 		have, min string
 		skip      string
@@ -125,8 +132,15 @@ func TestRequireVersionSkipsOlderHubs(t *testing.T) {
 			want, err := ParseVersion(tc.min)
 			require.NoError(t, err)
 			require.Equal(t, tc.skip, skipMessage(func(tb testing.TB) { requireVersion(tb, have, want, "PKCE") }))
+			if tc.skip != "" {
+				logged = append(logged, "--- SKIP by version: TestRecorded: "+tc.skip+"\n")
+			}
 		})
 	}
+	// make test prints the file, so version skips show without -v.
+	b, err := os.ReadFile(skipLog)
+	require.NoError(t, err)
+	require.Equal(t, strings.Join(logged, ""), string(b))
 }
 
 func TestVenvDir(t *testing.T) {
