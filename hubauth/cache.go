@@ -22,20 +22,9 @@ func keyFor(sessionID, token string) cacheKey {
 	return k
 }
 
-// cacheEntry is one remembered hub answer. A nil user means the hub
-// refused the token: bad tokens are remembered too, so repeating one does
-// not reach the hub each time.
-//
-// Entries link themselves into the recency list (rather than sitting in a
-// container/list element) and keep their expiry as Unix nanoseconds: a
-// flood of junk tokens fills the cache with refusals, and the smaller each
-// one is, the less memory a full cache holds (see bench/NOTES.md).
-type cacheEntry struct {
-	key        cacheKey
-	user       *User
-	expires    int64 // Unix nanoseconds
-	prev, next *cacheEntry
-}
+// The answer cache stores *User under cacheKey, expiring at Unix
+// nanoseconds. A nil user means the hub refused the token: bad tokens are
+// remembered too, so repeating one does not reach the hub each time.
 
 // flight is a hub call in progress that later requests for the same key
 // wait on instead of making their own.
@@ -53,31 +42,21 @@ type flight struct {
 // concurrent miss call the hub; both are what this type exists to avoid.
 type answerCache struct {
 	maxAge time.Duration
-	size   int
 	now    func() time.Time
 
 	mu      sync.Mutex
-	head    cacheEntry // sentinel of the recency list: head.next is the most recently used
-	count   int
-	entries map[cacheKey]*cacheEntry
+	recent  *lru[cacheKey, *User] // until: Unix nanoseconds
 	flights map[cacheKey]*flight
 	obs     *Observer // nil: nothing observes
 }
 
 func newAnswerCache(maxAge time.Duration, size int) *answerCache {
 	c := &answerCache{
-		maxAge: maxAge,
-		size:   size,
-		now:    time.Now,
-		// Room for twice the bound up front: a full cache that keeps
-		// evicting deletes and adds keys all the time, and a map sized
-		// for exactly its entries would grow once more to make room for
-		// the deleted slots. Reserved now, the cache's memory stays flat
-		// under a flood of new tokens (bench/NOTES.md).
-		entries: make(map[cacheKey]*cacheEntry, 2*min(size, 1<<19)),
+		maxAge:  maxAge,
+		now:     time.Now,
+		recent:  newLRU[cacheKey, *User](size),
 		flights: make(map[cacheKey]*flight),
 	}
-	c.head.prev, c.head.next = &c.head, &c.head
 	return c
 }
 
@@ -91,18 +70,17 @@ func newAnswerCache(maxAge time.Duration, size int) *answerCache {
 // A caller whose ctx ends while waiting gets ctx.Err().
 func (c *answerCache) get(ctx context.Context, key cacheKey, fetch func(context.Context) (*User, error)) (*User, error) {
 	c.mu.Lock()
-	if e, ok := c.entries[key]; ok {
-		if c.now().UnixNano() < e.expires {
-			c.unlink(e)
-			c.pushFront(e)
+	if e, ok := c.recent.lookup(key); ok {
+		if c.now().UnixNano() < e.until {
+			user := e.val
 			c.mu.Unlock()
 			c.obs.cache(CacheHit)
-			if e.user == nil {
+			if user == nil {
 				return nil, ErrInvalidToken
 			}
-			return e.user, nil
+			return user, nil
 		}
-		c.removeLocked(e)
+		c.recent.remove(e)
 	}
 	c.obs.cache(CacheMiss)
 	if f, ok := c.flights[key]; ok {
@@ -134,44 +112,14 @@ func (c *answerCache) storeLocked(key cacheKey, user *User) {
 	if c.maxAge <= 0 {
 		return
 	}
-	expires := c.now().Add(c.maxAge).UnixNano()
-	if e, ok := c.entries[key]; ok {
-		e.user, e.expires = user, expires
-		c.unlink(e)
-		c.pushFront(e)
-		return
-	}
-	e := &cacheEntry{key: key, user: user, expires: expires}
-	c.entries[key] = e
-	c.pushFront(e)
-	c.count++
-	for c.count > c.size {
-		c.removeLocked(c.head.prev)
+	for range c.recent.put(key, user, c.now().Add(c.maxAge).UnixNano()) {
 		c.obs.cache(CacheEviction)
 	}
-}
-
-func (c *answerCache) removeLocked(e *cacheEntry) {
-	c.unlink(e)
-	delete(c.entries, e.key)
-	c.count--
-}
-
-func (c *answerCache) pushFront(e *cacheEntry) {
-	e.prev, e.next = &c.head, c.head.next
-	c.head.next.prev = e
-	c.head.next = e
-}
-
-func (c *answerCache) unlink(e *cacheEntry) {
-	e.prev.next = e.next
-	e.next.prev = e.prev
-	e.prev, e.next = nil, nil
 }
 
 // len reports how many answers are remembered (for tests and metrics).
 func (c *answerCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.count
+	return c.recent.count
 }

@@ -104,7 +104,7 @@ func TestCacheBound(t *testing.T) {
 		_, _ = c.get(ctx, keyFor("", fmt.Sprint("junk-", i)), countingFetch(&calls, ErrInvalidToken))
 	}
 	require.Equal(t, 100, c.len())
-	require.Len(t, c.entries, 100)
+	require.Len(t, c.recent.entries, 100)
 
 	// Least recently used goes first: touch an old key, add one more.
 	_, _ = c.get(ctx, keyFor("", "junk-900"), countingFetch(&calls, nil))

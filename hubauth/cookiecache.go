@@ -12,15 +12,6 @@ import (
 // full MAC check; and each entry is small whatever the browser sent.
 type openedKey [sha256.Size]byte
 
-// openedEntry is one login cookie already opened: the hub token sealed in
-// it, and the last second (Unix time) at which it may still be used.
-type openedEntry struct {
-	key        openedKey
-	token      string
-	validUntil int64
-	prev, next *openedEntry
-}
-
 // openedCookies remembers login cookies this process has opened, so a
 // browser's next requests skip the decryption and MAC check (about 2 µs
 // and 16 allocations each; see bench/NOTES.md, "The cookie path").
@@ -54,13 +45,10 @@ type openedEntry struct {
 // so this exposes nothing new to such a reader.
 type openedCookies struct {
 	maxAge time.Duration
-	size   int
 	now    func() time.Time
 
-	mu      sync.Mutex
-	head    openedEntry // sentinel: head.next is the most recently used
-	count   int
-	entries map[openedKey]*openedEntry
+	mu     sync.Mutex
+	recent *lru[openedKey, string] // the hub token; until: the last valid second (Unix)
 }
 
 // newOpenedCookies returns nil (no cache) when maxAge or size is not
@@ -69,16 +57,7 @@ func newOpenedCookies(maxAge time.Duration, size int) *openedCookies {
 	if maxAge <= 0 || size < 1 {
 		return nil
 	}
-	c := &openedCookies{
-		maxAge: maxAge,
-		size:   size,
-		now:    time.Now,
-		// Room for twice the bound, as the answer cache does, so that a
-		// full cache that keeps evicting never grows its table.
-		entries: make(map[openedKey]*openedEntry, 2*min(size, 1<<19)),
-	}
-	c.head.prev, c.head.next = &c.head, &c.head
-	return c
+	return &openedCookies{maxAge: maxAge, now: time.Now, recent: newLRU[openedKey, string](size)}
 }
 
 // openedKeyFor hashes a cookie value. It goes through a buffer on the
@@ -106,17 +85,15 @@ func (c *openedCookies) get(key openedKey) (string, bool) {
 	now := c.now().Unix()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[key]
+	e, ok := c.recent.lookup(key)
 	if !ok {
 		return "", false
 	}
-	if now > e.validUntil {
-		c.removeLocked(e)
+	if now > e.until {
+		c.recent.remove(e)
 		return "", false
 	}
-	c.unlink(e)
-	c.pushFront(e)
-	return e.token, true
+	return e.val, true
 }
 
 // put remembers a cookie just opened, which holds token and may be used
@@ -131,37 +108,7 @@ func (c *openedCookies) put(key openedKey, token string, validUntil int64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.entries[key]; ok {
-		e.token, e.validUntil = token, validUntil
-		c.unlink(e)
-		c.pushFront(e)
-		return
-	}
-	e := &openedEntry{key: key, token: token, validUntil: validUntil}
-	c.entries[key] = e
-	c.pushFront(e)
-	c.count++
-	for c.count > c.size {
-		c.removeLocked(c.head.prev)
-	}
-}
-
-func (c *openedCookies) removeLocked(e *openedEntry) {
-	c.unlink(e)
-	delete(c.entries, e.key)
-	c.count--
-}
-
-func (c *openedCookies) pushFront(e *openedEntry) {
-	e.prev, e.next = &c.head, c.head.next
-	c.head.next.prev = e
-	c.head.next = e
-}
-
-func (c *openedCookies) unlink(e *openedEntry) {
-	e.prev.next = e.next
-	e.next.prev = e.prev
-	e.prev, e.next = nil, nil
+	c.recent.put(key, token, validUntil)
 }
 
 // len reports how many cookies are remembered (for tests).
@@ -171,5 +118,5 @@ func (c *openedCookies) len() int {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.count
+	return c.recent.count
 }
