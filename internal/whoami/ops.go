@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"time"
 
@@ -86,21 +85,15 @@ func (o *OpsListener) Serve(ctx context.Context, auth *hubauth.Authenticator, lo
 	if o == nil {
 		return
 	}
-	srv := &http.Server{
-		Handler:           hubmetrics.Handler(hubmetrics.Ops{Gatherer: o.reg, Ready: hubmetrics.HubReady(auth)}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	srv := &hubauth.Server{
+		Handler:       hubmetrics.Handler(hubmetrics.Ops{Gatherer: o.reg, Ready: hubmetrics.HubReady(auth)}),
+		Logger:        logger,
+		ShutdownGrace: time.Second,
 	}
 	logger.Info("operations listener", "addr", o.ln.Addr().String(), "paths", "/metrics /healthz /readyz")
 	go func() {
-		if err := srv.Serve(o.ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(ctx, o.ln); err != nil {
 			logger.Error("operations listener failed", "error", err)
 		}
-	}()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
 	}()
 }
