@@ -144,11 +144,11 @@ func (p *podman) imageFiles(image string) []string {
 	return files
 }
 
-// The repository's Dockerfile builds an image from scratch with the two
+// The repository's Dockerfile builds an image from scratch with the three
 // static binaries, and whoami-api run from it answers through a real hub.
 func TestImage(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("podman images are linux")
+		hubtest.SkipOrFail(t, "podman images are linux: run the image test on linux")
 	}
 	pod := newPodman(t)
 	goImage, volumes := pod.goImage()

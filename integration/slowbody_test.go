@@ -24,7 +24,7 @@ import (
 // without a token is refused without asking it.
 func TestCommandCutsSlowBodies(t *testing.T) {
 	if testing.Short() {
-		t.Skip("waits for the default body timeout")
+		hubtest.SkipOrFail(t, "waits for the default body timeout (30 s): run without -short")
 	}
 	t.Parallel()
 	hubtest.Require(t)
