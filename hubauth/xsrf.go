@@ -1,11 +1,14 @@
 package hubauth
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -67,12 +70,33 @@ func xsrfSubmitted(r *http.Request) string {
 		return q.Get("_xsrf")
 	}
 	ct := r.Header.Get("Content-Type")
-	if strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") && r.Body != nil {
-		if err := r.ParseForm(); err == nil {
-			return r.PostForm.Get("_xsrf")
-		}
+	if strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") && r.Body != nil && r.Body != http.NoBody {
+		return formField(r, "_xsrf")
 	}
 	return ""
+}
+
+// maxXSRFForm is how much of a url-encoded body is read to find the
+// _xsrf field: net/http's own bound for ParseForm.
+const maxXSRFForm = 10 << 20
+
+// formField reads a field of a url-encoded body and then gives the body
+// back exactly as it came, so the handler (or the app behind a proxy)
+// still reads every byte of it, in its order.
+func formField(r *http.Request, name string) string {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxXSRFForm+1))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+	if err != nil || len(b) > maxXSRFForm {
+		return ""
+	}
+	vs, err := url.ParseQuery(string(b))
+	if err != nil {
+		return ""
+	}
+	return vs.Get(name)
 }
 
 // checkXSRF reports whether the request carries want, the login's XSRF

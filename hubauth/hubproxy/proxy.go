@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -166,7 +165,6 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hubauth.WriteJSONError(w, http.StatusBadGateway, "the hub's name or groups for this user cannot be sent in a header")
 		return
 	}
-	restoreForm(r)
 	p.rp.ServeHTTP(w, r)
 }
 
@@ -183,33 +181,6 @@ func groupsValid(gs []string) bool {
 	return true
 }
 
-// restoreForm gives back a url-encoded body that hubauth's XSRF check read
-// (it looks for an _xsrf form field in cookie-authenticated posts): the
-// parsed form, encoded again, so the app still gets its fields.
-func restoreForm(r *http.Request) {
-	if r.PostForm == nil {
-		return
-	}
-	switch r.Method {
-	case http.MethodPost, http.MethodPut, http.MethodPatch:
-	default:
-		return
-	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/x-www-form-urlencoded" {
-		return
-	}
-	body := r.PostForm.Encode()
-	r.Body = http.NoBody
-	if body != "" {
-		r.Body = readCloser{strings.NewReader(body)}
-	}
-	r.ContentLength = int64(len(body))
-	r.Header.Del("Transfer-Encoding")
-}
-
-type readCloser struct{ *strings.Reader }
-
 // bufferPool lends ReverseProxy its copy buffers.
 type bufferPool struct{ pool sync.Pool }
 
@@ -221,8 +192,6 @@ func (p *bufferPool) Get() []byte {
 }
 
 func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
-
-func (readCloser) Close() error { return nil }
 
 // rewrite builds the outbound request from the inbound one: path (maybe
 // without the prefix), no forgeable headers, no hub credentials, the
