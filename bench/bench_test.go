@@ -55,6 +55,29 @@ var (
 	rounds        = 3
 )
 
+// measureCell loads one service at conc connections: load for 2 s to warm
+// up, then rounds runs of round each, taking the service's CPU time and
+// peak memory around every run; it returns the run with the median
+// requests/s. load runs wrk against the service for the time it is given.
+func measureCell(t *testing.T, name string, pid, conc, rounds int, round time.Duration, load func(time.Duration) (Result, error)) cell {
+	t.Helper()
+	_, err := load(2 * time.Second)
+	require.NoError(t, err)
+	var rs []cell
+	for range rounds {
+		cpu0, err := CPUSeconds(pid)
+		require.NoError(t, err)
+		r, err := load(round)
+		require.NoError(t, err)
+		require.Zero(t, r.Errors, "%s at %d: errors (non-2xx answers; on the cookie path a lost login shows so)", name, conc)
+		cpu1, _ := CPUSeconds(pid)
+		_, peak, _ := Memory(pid)
+		rs = append(rs, cell{name, conc, r, (cpu1 - cpu0) / float64(r.Requests) * 10000, peak})
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].res.RPS() < rs[j].res.RPS() })
+	return rs[len(rs)/2]
+}
+
 func TestBench(t *testing.T) {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		t.Fatal("wrk not found: `make bench` installs Debian's wrk")
@@ -142,21 +165,9 @@ func TestBench(t *testing.T) {
 	var cells []cell
 	for _, tg := range targets {
 		for _, conc := range concurrencies {
-			_, err := Wrk(tg.url, conc, 2*time.Second, adaToken) // warm-up
-			require.NoError(t, err)
-			var rs []cell
-			for range rounds {
-				cpu0, err := CPUSeconds(tg.proc.Pid())
-				require.NoError(t, err)
-				r, err := Wrk(tg.url, conc, roundTime, adaToken)
-				require.NoError(t, err)
-				require.Zero(t, r.Errors, "%s at %d: errors", tg.name, conc)
-				cpu1, _ := CPUSeconds(tg.proc.Pid())
-				_, peak, _ := Memory(tg.proc.Pid())
-				rs = append(rs, cell{tg.name, conc, r, (cpu1 - cpu0) / float64(r.Requests) * 10000, peak})
-			}
-			sort.Slice(rs, func(i, j int) bool { return rs[i].res.RPS() < rs[j].res.RPS() })
-			med := rs[len(rs)/2]
+			med := measureCell(t, tg.name, tg.proc.Pid(), conc, rounds, roundTime, func(d time.Duration) (Result, error) {
+				return Wrk(tg.url, conc, d, adaToken)
+			})
 			t.Logf("%s c=%d: %.0f req/s p50 %s p99 %s", tg.name, conc, med.res.RPS(), med.res.P50, med.res.P99)
 			cells = append(cells, med)
 		}

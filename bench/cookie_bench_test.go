@@ -119,21 +119,9 @@ func cookieBench(t *testing.T, ceilingBin string, round time.Duration, rounds in
 	var cells []cell
 	for _, tg := range targets {
 		for _, conc := range concurrencies {
-			_, err := wrkHeader(tg.url, conc, 2*time.Second, navigation, "Cookie: "+tg.cookie) // warm-up
-			require.NoError(t, err)
-			var rs []cell
-			for range rounds {
-				cpu0, err := CPUSeconds(tg.proc.Pid())
-				require.NoError(t, err)
-				r, err := wrkHeader(tg.url, conc, round, navigation, "Cookie: "+tg.cookie)
-				require.NoError(t, err)
-				require.Zero(t, r.Errors, "%s at %d: errors (a lost login shows as non-2xx)", tg.name, conc)
-				cpu1, _ := CPUSeconds(tg.proc.Pid())
-				_, peak, _ := Memory(tg.proc.Pid())
-				rs = append(rs, cell{tg.name, conc, r, (cpu1 - cpu0) / float64(r.Requests) * 10000, peak})
-			}
-			sort.Slice(rs, func(i, j int) bool { return rs[i].res.RPS() < rs[j].res.RPS() })
-			med := rs[len(rs)/2]
+			med := measureCell(t, tg.name, tg.proc.Pid(), conc, rounds, round, func(d time.Duration) (Result, error) {
+				return wrkHeader(tg.url, conc, d, navigation, "Cookie: "+tg.cookie)
+			})
 			t.Logf("cookie path: %s c=%d: %.0f req/s p50 %s p99 %s", tg.name, conc, med.res.RPS(), med.res.P50, med.res.P99)
 			cells = append(cells, med)
 		}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -121,21 +120,9 @@ func TestBenchProxy(t *testing.T) {
 	var cells []cell
 	for _, tg := range targets {
 		for _, conc := range concurrencies {
-			_, err := Wrk(tg.url, conc, 2*time.Second, adaToken)
-			require.NoError(t, err)
-			var rs []cell
-			for range rounds {
-				cpu0, err := CPUSeconds(tg.proc.Pid())
-				require.NoError(t, err)
-				r, err := Wrk(tg.url, conc, roundTime, adaToken)
-				require.NoError(t, err)
-				require.Zero(t, r.Errors, "%s at %d: errors", tg.name, conc)
-				cpu1, _ := CPUSeconds(tg.proc.Pid())
-				_, peak, _ := Memory(tg.proc.Pid())
-				rs = append(rs, cell{tg.name, conc, r, (cpu1 - cpu0) / float64(r.Requests) * 10000, peak})
-			}
-			sort.Slice(rs, func(i, j int) bool { return rs[i].res.RPS() < rs[j].res.RPS() })
-			med := rs[len(rs)/2]
+			med := measureCell(t, tg.name, tg.proc.Pid(), conc, rounds, roundTime, func(d time.Duration) (Result, error) {
+				return Wrk(tg.url, conc, d, adaToken)
+			})
 			t.Logf("%s c=%d: %.0f req/s p50 %s p99 %s", tg.name, conc, med.res.RPS(), med.res.P50, med.res.P99)
 			cells = append(cells, med)
 		}
