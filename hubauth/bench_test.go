@@ -78,14 +78,14 @@ func tokenRequest(token string) *http.Request {
 
 func BenchmarkTokenFromHeader(b *testing.B) {
 	r := tokenRequest(adaToken)
-	b.Run("TokenFromHeader", func(b *testing.B) {
+	b.Run("tokenFromHeader", func(b *testing.B) {
 		b.ReportAllocs()
 		var got string
 		for b.Loop() {
-			got = TokenFromHeader(r)
+			got = tokenFromHeader(r)
 		}
 		if got != adaToken {
-			b.Fatalf("TokenFromHeader = %q", got)
+			b.Fatalf("tokenFromHeader = %q", got)
 		}
 	})
 	b.Run("tokenFrom", func(b *testing.B) {
@@ -191,10 +191,10 @@ func BenchmarkGrantedScope(b *testing.B) {
 		var got string
 		var ok bool
 		for b.Loop() {
-			got, ok = GrantedScope(userScopes, wanted)
+			got, ok = grantedScope(userScopes, wanted)
 		}
 		if !ok || got != wanted[0] {
-			b.Fatalf("GrantedScope = %q, %v", got, ok)
+			b.Fatalf("grantedScope = %q, %v", got, ok)
 		}
 	})
 	b.Run("not-granted", func(b *testing.B) {
@@ -202,10 +202,10 @@ func BenchmarkGrantedScope(b *testing.B) {
 		b.ReportAllocs()
 		var ok bool
 		for b.Loop() {
-			_, ok = GrantedScope(have, wanted)
+			_, ok = grantedScope(have, wanted)
 		}
 		if ok {
-			b.Fatal("GrantedScope granted access:services!service=other for whoami")
+			b.Fatal("grantedScope granted access:services!service=other for whoami")
 		}
 	})
 	b.Run("ScopeGrants", func(b *testing.B) {
@@ -227,21 +227,22 @@ func BenchmarkLoginCookieDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	jar := newCookieJar(cfg, keys)
+	jar := newCookieJar(cfg)
+	login, xsrf := newLoginCookie(cfg, jar, keys), newXSRFTokens(cfg, jar, keys)
 	w := httptest.NewRecorder()
-	if err := jar.setLogin(w, httptest.NewRequest(http.MethodGet, "/", nil), adaToken); err != nil {
+	if err := login.set(w, httptest.NewRequest(http.MethodGet, "/", nil), adaToken); err != nil {
 		b.Fatal(err)
 	}
 	genuine := w.Result().Cookies()[0]
 	request := func(login *http.Cookie) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, "/services/whoami/", nil)
 		r.AddCookie(login)
-		r.AddCookie(&http.Cookie{Name: XSRFCookieName, Value: keys.xsrfToken(adaToken)})
+		r.AddCookie(&http.Cookie{Name: xsrfCookieName, Value: xsrf.token(adaToken)})
 		return r
 	}
 	junk := *genuine
 	junk.Value = tamper(junk.Value, len(junk.Value)/2)
-	opened := jar.opened
+	opened := login.opened
 	for _, bc := range []struct {
 		name   string
 		cookie *http.Cookie
@@ -259,14 +260,14 @@ func BenchmarkLoginCookieDecode(b *testing.B) {
 		{"junk-no-cache", &junk, nil, false},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			jar.opened = bc.cache
+			login.opened = bc.cache
 			r := request(bc.cookie)
 			var token string
 			var present bool
 			var err error
 			b.ReportAllocs()
 			for b.Loop() {
-				token, present, err = jar.loginToken(r)
+				token, present, err = login.open(r)
 			}
 			if !present || (err == nil) != bc.wantOK || (bc.wantOK && token != adaToken) {
 				b.Fatalf("loginToken = %q, %v, %v", token, present, err)
@@ -362,18 +363,18 @@ func benchCookieMiddleware(b *testing.B, cacheOpened bool) {
 		b.Fatal(err)
 	}
 	if !cacheOpened {
-		o.jar.opened = nil
+		o.login.opened = nil
 	}
 	h := o.Middleware(adaOnly)
 	rec := httptest.NewRecorder()
-	if err := o.jar.setLogin(rec, httptest.NewRequest(http.MethodGet, "/", nil), adaToken); err != nil {
+	if err := o.login.set(rec, httptest.NewRequest(http.MethodGet, "/", nil), adaToken); err != nil {
 		b.Fatal(err)
 	}
 	// A browser's navigation to the service: login cookie, the _xsrf
 	// cookie it was given (so no Set-Cookie is needed), fetch metadata.
 	r := httptest.NewRequest(http.MethodGet, "/services/whoami/", nil)
 	r.AddCookie(rec.Result().Cookies()[0])
-	r.AddCookie(&http.Cookie{Name: XSRFCookieName, Value: o.jar.keys.xsrfToken(adaToken)})
+	r.AddCookie(&http.Cookie{Name: xsrfCookieName, Value: o.xsrf.token(adaToken)})
 	r.Header.Set("Sec-Fetch-Mode", "navigate")
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
 	r.Header.Set("Accept", "text/html,application/xhtml+xml")
@@ -388,7 +389,7 @@ func benchCookieMiddleware(b *testing.B, cacheOpened bool) {
 	if len(w.header) != 0 {
 		b.Fatalf("a logged-in navigation set headers: %v", w.header)
 	}
-	if want := map[bool]int{true: 1, false: 0}[cacheOpened]; o.jar.opened.len() != want {
-		b.Fatalf("%d opened cookies remembered, want %d", o.jar.opened.len(), want)
+	if want := map[bool]int{true: 1, false: 0}[cacheOpened]; o.login.opened.len() != want {
+		b.Fatalf("%d opened cookies remembered, want %d", o.login.opened.len(), want)
 	}
 }

@@ -14,7 +14,7 @@ import (
 func loggedIn(t *testing.T, o *OAuth, h http.Handler, token string) *flow {
 	t.Helper()
 	w := httptest.NewRecorder()
-	require.NoError(t, o.jar.setLogin(w, httptest.NewRequest("GET", "/", nil), token))
+	require.NoError(t, o.login.set(w, httptest.NewRequest("GET", "/", nil), token))
 	f := &flow{t: t, h: h, cookies: map[string]*http.Cookie{}}
 	for _, c := range w.Result().Cookies() {
 		f.cookies[c.Name] = c
@@ -22,7 +22,7 @@ func loggedIn(t *testing.T, o *OAuth, h http.Handler, token string) *flow {
 	return f
 }
 
-func stateCookies(f *flow) []string {
+func stateCookieNames(f *flow) []string {
 	var names []string
 	for name := range f.cookies {
 		if strings.Contains(name, "-oauth-state") {
@@ -58,11 +58,11 @@ func TestOAuthOnlyNavigationStartsALogin(t *testing.T) {
 	require.Empty(t, f.cookies)
 	stateOf(t, f.do("GET", "/services/whoami/", http.Header{"Sec-Fetch-Mode": {"navigate"}}))
 	stateOf(t, f.do("GET", "/services/whoami/", nil)) // no Sec-Fetch-Mode: older browsers, curl
-	require.Len(t, stateCookies(f), 2)
+	require.Len(t, stateCookieNames(f), 2)
 }
 
 // However many logins a browser starts and never finishes, it holds at
-// most MaxLoginsInFlight state cookies, the newest, and the last login
+// most maxLoginsInFlight state cookies, the newest, and the last login
 // started still finishes.
 func TestOAuthStateCookiesAreCapped(t *testing.T) {
 	hub := newFakeHub(t)
@@ -77,21 +77,21 @@ func TestOAuthStateCookiesAreCapped(t *testing.T) {
 	for range 100 {
 		s, _ := stateOf(t, f.do("GET", "/services/whoami/", nil))
 		states = append(states, s)
-		require.LessOrEqual(t, len(stateCookies(f)), MaxLoginsInFlight)
+		require.LessOrEqual(t, len(stateCookieNames(f)), maxLoginsInFlight)
 	}
-	require.Len(t, stateCookies(f), MaxLoginsInFlight)
+	require.Len(t, stateCookieNames(f), maxLoginsInFlight)
 	// A state cookie that cannot be opened is dropped at once.
 	f.cookies["service-whoami-oauth-state-junk"] = &http.Cookie{Name: "service-whoami-oauth-state-junk", Value: "junk"}
 	states = append(states, func() string { s, _ := stateOf(t, f.do("GET", "/services/whoami/", nil)); return s }())
 	require.NotContains(t, f.cookies, "service-whoami-oauth-state-junk")
-	require.Len(t, stateCookies(f), MaxLoginsInFlight)
+	require.Len(t, stateCookieNames(f), maxLoginsInFlight)
 
 	// The newest logins finish; the very first one was dropped.
 	old := f.do("GET", "/services/whoami/oauth_callback?code=c&state="+url.QueryEscape(states[0]), nil)
 	require.True(t, old.Code == 400 || old.Code == 403, "%d %s", old.Code, old.Body.String())
 	w := f.do("GET", "/services/whoami/oauth_callback?code=c&state="+url.QueryEscape(states[len(states)-1]), nil)
 	require.Equal(t, http.StatusFound, w.Code, w.Body.String())
-	require.Empty(t, stateCookies(f), "a finished login clears every state cookie")
+	require.Empty(t, stateCookieNames(f), "a finished login clears every state cookie")
 	require.Equal(t, 200, f.do("GET", "/services/whoami/", nil).Code)
 }
 
@@ -107,7 +107,7 @@ func TestXSRFCookieAtThePrefix(t *testing.T) {
 		f := loggedIn(t, o, o.Middleware(echoUser), adaToken)
 		w := f.do("GET", "/services/whoami/", nil)
 		require.Equal(t, 200, w.Code, w.Body.String())
-		x := f.cookies[XSRFCookieName]
+		x := f.cookies[xsrfCookieName]
 		require.NotNil(t, x, "hostPrefix=%v", hostPrefix)
 		require.Equal(t, "/services/whoami/", x.Path, "hostPrefix=%v", hostPrefix)
 		require.False(t, x.HttpOnly, "scripts read it")
@@ -134,7 +134,7 @@ func TestXSRFFailureIdentifiesNobody(t *testing.T) {
 	require.Nil(t, got, "no user alongside ErrXSRF")
 	require.Empty(t, gotToken)
 
-	f.do("POST", "/services/whoami/transfer", http.Header{"X-Xsrftoken": {o.jar.keys.xsrfToken(adaToken)}})
+	f.do("POST", "/services/whoami/transfer", http.Header{"X-Xsrftoken": {o.xsrf.token(adaToken)}})
 	require.NoError(t, gotErr)
 	require.Equal(t, "ada", got.Name)
 }
@@ -224,7 +224,7 @@ func TestSharingLinkTokenPersisted(t *testing.T) {
 			}
 			require.Contains(t, f.cookies, "service-whoami")
 			require.NotContains(t, f.cookies["service-whoami"].Value, adaToken, "sealed")
-			require.Contains(t, f.cookies, XSRFCookieName)
+			require.Contains(t, f.cookies, xsrfCookieName)
 			w = f.do("GET", "/services/whoami/next-page", nil)
 			require.Equal(t, 200, w.Code, "the next page needs no token: %s", w.Body.String())
 			require.Equal(t, "ada", w.Body.String())
@@ -253,11 +253,11 @@ func TestLogout(t *testing.T) {
 				tc.edit(&cfg)
 			}
 			o := newTestOAuth(t, cfg)
-			require.Equal(t, "/services/whoami/logout", o.LogoutPath())
+			require.Equal(t, "/services/whoami/logout", o.logoutPath)
 			f := loggedIn(t, o, o.Middleware(echoUser), adaToken)
 			require.Equal(t, 200, f.do("GET", "/services/whoami/", nil).Code)
 			require.Contains(t, f.cookies, tc.login)
-			require.Contains(t, f.cookies, XSRFCookieName)
+			require.Contains(t, f.cookies, xsrfCookieName)
 
 			w := f.do("GET", "/services/whoami/logout", nil)
 			require.Equal(t, http.StatusFound, w.Code)
@@ -268,7 +268,7 @@ func TestLogout(t *testing.T) {
 				cleared[c.Name] = c
 			}
 			require.Equal(t, tc.path, cleared[tc.login].Path)
-			require.Equal(t, "/services/whoami/", cleared[XSRFCookieName].Path)
+			require.Equal(t, "/services/whoami/", cleared[xsrfCookieName].Path)
 			require.Empty(t, f.cookies)
 			w = f.do("GET", "/services/whoami/", nil)
 			require.Equal(t, http.StatusFound, w.Code, "logged out: sent to log in again")

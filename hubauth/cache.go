@@ -74,7 +74,7 @@ func (c *answerCache) get(ctx context.Context, key cacheKey, fetch func(context.
 		if c.now().UnixNano() < e.until {
 			user := e.val
 			c.mu.Unlock()
-			c.obs.cache(CacheHit)
+			c.obs.cacheHit()
 			if user == nil {
 				return nil, ErrInvalidToken
 			}
@@ -82,7 +82,7 @@ func (c *answerCache) get(ctx context.Context, key cacheKey, fetch func(context.
 		}
 		c.recent.remove(e)
 	}
-	c.obs.cache(CacheMiss)
+	c.obs.cacheMiss()
 	if f, ok := c.flights[key]; ok {
 		c.mu.Unlock()
 		select {
@@ -113,7 +113,7 @@ func (c *answerCache) storeLocked(key cacheKey, user *User) {
 		return
 	}
 	for range c.recent.put(key, user, c.now().Add(c.maxAge).UnixNano()) {
-		c.obs.cache(CacheEviction)
+		c.obs.cacheEviction()
 	}
 }
 

@@ -60,7 +60,7 @@ func TestFromEnvValues(t *testing.T) {
 	require.Equal(t, 2*time.Minute, cfg.CacheMaxAge)
 	require.Equal(t, 50, cfg.CacheSize)
 	require.Equal(t, 2500*time.Millisecond, cfg.HubTimeout)
-	addr, err := cfg.ListenAddr()
+	addr, err := cfg.listenAddr()
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:10101", addr)
 }
@@ -182,7 +182,7 @@ func TestListenAddr(t *testing.T) {
 		{"http://127.0.0.1:8000", "", "", "HUBAUTH_LISTEN: want host:port or :port, not a URL"},
 		{"a b:80", "", "", "HUBAUTH_LISTEN: bad host"},
 	} {
-		got, err := Config{Listen: tc.listen, ServiceURL: tc.serviceURL}.ListenAddr()
+		got, err := Config{Listen: tc.listen, ServiceURL: tc.serviceURL}.listenAddr()
 		if tc.err != "" {
 			require.ErrorContains(t, err, tc.err, "%+v", tc)
 			continue

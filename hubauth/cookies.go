@@ -1,40 +1,60 @@
 package hubauth
 
 import (
-	"encoding/base64"
 	"net/http"
+	"net/textproto"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
-
-	"github.com/gorilla/securecookie"
 )
+
+// The cookies hubauth sets (the login cookie, the state cookies of logins
+// in flight, _xsrf) all share one set of attributes, which cookieJar
+// knows; what each one holds is in its own file (logincookie.go,
+// state.go, xsrf.go). Reading a cookie is done here, without the
+// allocations of r.Cookie.
 
 // hostPrefix is the cookie name prefix that makes browsers insist on
 // Secure, Path=/ and no Domain (RFC 6265bis §4.1.3.2).
 const hostPrefix = "__Host-"
 
-// cookieJar knows the names, attributes and seals of the service's cookies.
+// loginCookieName is the name of a service's login cookie: its client id,
+// __Host- prefixed when configured so. The state cookies of its logins in
+// flight are named after it.
+func loginCookieName(cfg Config) string {
+	if cfg.CookieHostPrefix {
+		return hostPrefix + cfg.ClientID
+	}
+	return cfg.ClientID
+}
+
+// IsHubCookie reports whether a cookie is one that hubauth sets or reads
+// for this service (the login cookie, the state cookies of logins in
+// flight, _xsrf) or the hub's session id: credentials of the hub's that a
+// proxy should not pass on to an app behind it.
+func (a *Authenticator) IsHubCookie(name string) bool {
+	switch {
+	case name == xsrfCookieName, name == sessionCookieName:
+		return true
+	case a.cfg.ClientID == "":
+		return false
+	}
+	login := loginCookieName(a.cfg)
+	return name == login || strings.HasPrefix(name, login+stateSuffix)
+}
+
+// cookieJar knows the attributes of the service's cookies.
 type cookieJar struct {
 	cfg       Config
-	keys      *cookieKeys
-	login     string // login cookie name: the client id, maybe __Host- prefixed
-	stateBase string // state cookie name; a second login in flight gets a suffix
 	path      string
 	publicTLS bool // JUPYTERHUB_PUBLIC_URL is https
 	publicSet bool
-	opened    *openedCookies // login cookies already opened; nil: none kept
 }
 
-func newCookieJar(cfg Config, keys *cookieKeys) *cookieJar {
-	j := &cookieJar{cfg: cfg, keys: keys, login: cfg.ClientID, path: cfg.ServicePrefix,
-		opened: newOpenedCookies(cfg.CacheMaxAge, cfg.CacheSize)}
+func newCookieJar(cfg Config) *cookieJar {
+	j := &cookieJar{cfg: cfg, path: cfg.ServicePrefix}
 	if cfg.CookieHostPrefix {
-		j.login = hostPrefix + cfg.ClientID
 		j.path = "/"
 	}
-	j.stateBase = j.login + "-oauth-state"
 	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme != "" {
 		j.publicSet = true
 		j.publicTLS = u.Scheme == "https"
@@ -44,7 +64,7 @@ func newCookieJar(cfg Config, keys *cookieKeys) *cookieJar {
 
 // secure reports whether the browser reached us over https, so cookies must
 // be Secure: always with __Host- names or the secure cookie option, else
-// as the configured public URL says, else as BrowserScheme reads the
+// as the configured public URL says, else as browserScheme reads the
 // forwarding headers (the connection's own TLS comes last: under internal
 // SSL it is the proxy's, not the browser's).
 func (j *cookieJar) secure(r *http.Request) bool {
@@ -54,9 +74,12 @@ func (j *cookieJar) secure(r *http.Request) bool {
 	case j.publicSet:
 		return j.publicTLS
 	}
-	return BrowserScheme(r) == "https"
+	return browserScheme(r) == "https"
 }
 
+// cookie makes a cookie with the service's attributes: HttpOnly, at the
+// service's path, Secure as the browser's scheme says, SameSite (Lax by
+// default), and the configured domain.
 func (j *cookieJar) cookie(r *http.Request, name, value string) *http.Cookie {
 	c := &http.Cookie{
 		Name:     name,
@@ -75,88 +98,6 @@ func (j *cookieJar) cookie(r *http.Request, name, value string) *http.Cookie {
 	return c
 }
 
-// setLogin stores the hub token in the sealed login cookie.
-func (j *cookieJar) setLogin(w http.ResponseWriter, r *http.Request, token string) error {
-	v, err := securecookie.EncodeMulti(j.login, token, j.keys.login...)
-	if err != nil {
-		return err
-	}
-	c := j.cookie(r, j.login, v)
-	if !j.cfg.CookieOptions.SessionOnly {
-		c.MaxAge = int(j.cfg.CookieOptions.LoginMaxAge() / time.Second)
-	}
-	http.SetCookie(w, c)
-	return nil
-}
-
-// loginToken opens the login cookie. present is false when there is none;
-// err is set when there is one that cannot be opened (tampered, expired, or
-// sealed with a key no longer accepted).
-func (j *cookieJar) loginToken(r *http.Request) (token string, present bool, err error) {
-	v, ok := cookieValue(r, j.login)
-	if !ok {
-		return "", false, nil
-	}
-	token, err = j.openLogin(v)
-	return token, true, err
-}
-
-// maxSealedLen is the longest cookie value securecookie opens (its
-// default MaxLength); longer ones are refused without hashing them.
-const maxSealedLen = 4096
-
-// openLogin opens a login cookie value: from the cache of opened cookies
-// when this exact value was opened before and its sealed age has not run
-// out, else with the full check (MAC with each configured key, sealed age,
-// decryption), remembering the value if it passes.
-func (j *cookieJar) openLogin(v string) (string, error) {
-	cacheable := j.opened != nil && len(v) <= maxSealedLen
-	var key openedKey
-	if cacheable {
-		key = openedKeyFor(v)
-		if token, ok := j.opened.get(key); ok {
-			return token, nil
-		}
-	}
-	var token string
-	if err := securecookie.DecodeMulti(j.login, v, &token, j.keys.login...); err != nil {
-		return "", err
-	}
-	if cacheable {
-		if sealed, ok := sealedAt(v); ok {
-			var until int64 // 0: the age is not limited
-			if j.keys.loginMaxAge > 0 {
-				until = sealed + j.keys.loginMaxAge
-			}
-			j.opened.put(key, token, until)
-		}
-	}
-	return token, nil
-}
-
-// sealedAt reads the time (Unix seconds) a securecookie value was sealed:
-// it is the value's first field, in the clear but under the MAC. Only for
-// values securecookie has just opened.
-func sealedAt(v string) (int64, bool) {
-	b, err := base64.URLEncoding.DecodeString(v)
-	if err != nil {
-		return 0, false
-	}
-	ts, _, ok := strings.Cut(string(b), "|")
-	if !ok {
-		return 0, false
-	}
-	t, err := strconv.ParseInt(ts, 10, 64)
-	return t, err == nil
-}
-
-// hasLogin reports whether the request carries a login cookie, valid or
-// not.
-func (j *cookieJar) hasLogin(r *http.Request) bool {
-	_, ok := cookieValue(r, j.login)
-	return ok
-}
-
 // clear tells the browser to drop a cookie.
 func (j *cookieJar) clear(w http.ResponseWriter, r *http.Request, name string) {
 	c := j.cookie(r, name, "")
@@ -164,7 +105,81 @@ func (j *cookieJar) clear(w http.ResponseWriter, r *http.Request, name string) {
 	http.SetCookie(w, c)
 }
 
-// isState reports whether a cookie name is one of our state cookies.
-func (j *cookieJar) isState(name string) bool {
-	return name == j.stateBase || strings.HasPrefix(name, j.stateBase+"-")
+// maxCookiesRead is net/http's default limit on the cookies of one request
+// (GODEBUG httpcookiemaxnum): past it, r.Cookie finds none. Headers with
+// more cookies than this are left to net/http itself.
+const maxCookiesRead = 3000
+
+// cookieValue is r.Cookie(name).Value without the allocations: r.Cookie
+// parses every cookie of the request into a new slice of new *Cookie
+// values to return one, and the cookie path asks for three names per
+// request (the login cookie, the hub session id and _xsrf). It reads the
+// Cookie header lines the way net/http does (the first valid cookie of
+// that name wins; surrounding double quotes are removed; a value with a
+// byte net/http refuses is skipped), which FuzzCookieValue checks against
+// net/http for arbitrary headers. name must be a valid cookie name.
+func cookieValue(r *http.Request, name string) (string, bool) {
+	var value string
+	found := eachCookie(r, name, func(v string) bool {
+		value = v
+		return true
+	})
+	return value, found
+}
+
+// hasCookie reports whether the request has a cookie name=value (among
+// possibly several cookies of that name).
+func hasCookie(r *http.Request, name, value string) bool {
+	return eachCookie(r, name, func(v string) bool { return v == value })
+}
+
+// eachCookie calls fn with the value of every valid cookie called name, in
+// order, until fn returns true; it reports whether one did.
+func eachCookie(r *http.Request, name string, fn func(value string) bool) bool {
+	lines := r.Header["Cookie"]
+	n := 0
+	for _, line := range lines {
+		n += strings.Count(line, ";") + 1
+	}
+	if n > maxCookiesRead {
+		// Rare and hostile: net/http decides what counts.
+		for _, c := range r.CookiesNamed(name) {
+			if fn(c.Value) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, line := range lines {
+		line = textproto.TrimString(line)
+		var part string
+		for len(line) > 0 {
+			part, line, _ = strings.Cut(line, ";")
+			part = textproto.TrimString(part)
+			k, v, _ := strings.Cut(part, "=")
+			if textproto.TrimString(k) != name {
+				continue
+			}
+			v, ok := cookieValueOK(v)
+			if ok && fn(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cookieValueOK removes a value's surrounding double quotes and reports
+// whether what is left is a valid cookie value (RFC 6265 §4.1.1, as
+// net/http reads it).
+func cookieValueOK(v string) (string, bool) {
+	if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return "", false
+		}
+	}
+	return v, true
 }

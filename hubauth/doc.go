@@ -49,6 +49,19 @@
 // HUBAUTH_LISTEN), over TLS with client certificates under internal SSL,
 // with slow and oversized requests cut off, and with a graceful shutdown.
 // The hub client follows the hub the same way: https with the internal-SSL
-// key pair, or a unix socket. [BrowserScheme] tells what scheme the browser
-// used behind ingresses and proxies.
+// key pair, or a unix socket. Behind ingresses and proxies, the scheme the
+// browser used (which decides whether cookies are Secure) is read from
+// Forwarded, X-Scheme and X-Forwarded-Proto, as JupyterHub reads it.
+//
+// # Reading the code
+//
+// One file holds one idea. Start with authenticator.go (identify, then
+// require), then cache.go (the bounded answer cache) and hubclient.go (the
+// hub's API); the request's result travels in context.go. The
+// configuration is config.go (the struct and its checks) and settings.go
+// (one row per environment variable). For browsers, oauth.go identifies by
+// the login cookie (logincookie.go) and applies the XSRF rule (xsrf.go);
+// login.go is the login itself, with its state cookies (state.go). Every
+// error knows its HTTP status (errors.go). server.go serves a service the
+// way the hub expects.
 package hubauth

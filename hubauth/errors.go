@@ -8,21 +8,54 @@ import (
 	"net/http"
 )
 
+// Every error hubauth answers a request with knows its own HTTP status
+// (it has a status method), so [WriteError] asks the error instead of
+// keeping a list of them: a new error is answered right the day it is
+// written.
+
+// refusal is an error that carries the status a request refused for it is
+// answered with.
+type refusal struct {
+	code int
+	msg  string
+}
+
+func (e *refusal) Error() string { return e.msg }
+func (e *refusal) status() int   { return e.code }
+
 // Why a request was not admitted. [FromContext] returns one of these, a
-// [*HubError], or a [*ForbiddenError].
+// [*HubError], or a [*ForbiddenError]. All are answered 403.
 var (
 	// ErrNoToken: the request carried no token.
-	ErrNoToken = errors.New("no token: send the header Authorization: token <token>")
+	ErrNoToken error = &refusal{http.StatusForbidden, "no token: send the header Authorization: token <token>"}
 	// ErrInvalidToken: the hub does not know the token, or it has expired
 	// or been revoked (or it could not be a token at all).
-	ErrInvalidToken = errors.New("the hub does not accept this token")
+	ErrInvalidToken error = &refusal{http.StatusForbidden, "the hub does not accept this token"}
 	// ErrWebsocketCookie: a websocket request authenticated only by the
 	// login cookie, while JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH is off.
-	ErrWebsocketCookie = errors.New("websockets must send a token here, not only the login cookie (JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH is off)")
+	ErrWebsocketCookie error = &refusal{http.StatusForbidden, "websockets must send a token here, not only the login cookie (JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH is off)"}
 	// ErrNotLoggedIn: a browser request that is not navigation (an image,
 	// a script, a fetch) came without a login. Only navigation starts a
 	// login; reload the page.
-	ErrNotLoggedIn = errors.New("not logged in: open the page again to log in")
+	ErrNotLoggedIn error = &refusal{http.StatusForbidden, "not logged in: open the page again to log in"}
+	// ErrLoginCookie: the browser sent a login cookie that cannot be
+	// opened: tampered with, too old, or sealed with a key this service no
+	// longer has. GET and HEAD requests are sent to log in again.
+	ErrLoginCookie error = &refusal{http.StatusForbidden, "the login cookie is not valid: log in again"}
+	// ErrXSRF: a request authenticated by the login cookie that is not
+	// plain navigation came without the XSRF token (or with a wrong one),
+	// so it may have been sent by another site riding on the browser's
+	// cookie.
+	ErrXSRF error = &refusal{http.StatusForbidden, "XSRF check failed: send the value of the _xsrf cookie in an X-XSRFToken header or an _xsrf form field"}
+)
+
+// Why an OAuth callback is refused. All are the browser's problem (4xx),
+// never ours.
+var (
+	errStateMissing   error = &refusal{http.StatusBadRequest, "OAuth callback without a state"}
+	errStateMalformed error = &refusal{http.StatusBadRequest, "OAuth state is malformed or expired: start the login again"}
+	errStateNoCookie  error = &refusal{http.StatusBadRequest, "OAuth state cookie is missing or expired: start the login again"}
+	errStateMismatch  error = &refusal{http.StatusForbidden, "OAuth state does not match this browser's login: start the login again"}
 )
 
 // ForbiddenError says the hub identified the caller but none of the
@@ -41,8 +74,14 @@ func (e *ForbiddenError) Error() string {
 	if target == "" {
 		target = "this service"
 	}
-	return fmt.Sprintf("%s %s may not use %s: it needs one of the scopes %v", e.User.Kind, e.User.Name, target, e.Needed)
+	who := "the caller"
+	if e.User != nil {
+		who = e.User.Kind + " " + e.User.Name
+	}
+	return fmt.Sprintf("%s may not use %s: it needs one of the scopes %v", who, target, e.Needed)
 }
+
+func (e *ForbiddenError) status() int { return http.StatusForbidden }
 
 // HubError says the hub could not be asked, or gave an answer that makes no
 // sense. It is the service's problem, not the caller's, so it is answered
@@ -82,33 +121,42 @@ func (e *HubError) HTTPStatus() int {
 	}
 }
 
-// statusFor maps an identification error to the status and message a
-// service answers with. It is the one place that decides.
-func statusFor(err error) (int, string) {
-	var hubErr *HubError
-	var forbidden *ForbiddenError
-	var loginErr *LoginError
-	switch {
-	case errors.As(err, &hubErr):
-		return hubErr.HTTPStatus(), hubErr.Message
-	case errors.As(err, &forbidden) && forbidden.User != nil:
-		return http.StatusForbidden, forbidden.Error()
-	case errors.Is(err, ErrNoToken), errors.Is(err, ErrInvalidToken), errors.Is(err, ErrXSRF),
-		errors.Is(err, ErrWebsocketCookie), errors.Is(err, ErrNotLoggedIn),
-		errors.Is(err, ErrLoginCookie), errors.Is(err, errStateMismatch):
-		return http.StatusForbidden, err.Error()
-	case errors.Is(err, errStateMissing), errors.Is(err, errStateMalformed), errors.Is(err, errStateNoCookie):
-		return http.StatusBadRequest, err.Error()
-	case errors.As(err, &loginErr):
-		return loginErr.Status, loginErr.Message
-	default:
-		return http.StatusInternalServerError, "could not identify the caller"
-	}
+func (e *HubError) status() int { return e.HTTPStatus() }
+
+// loginError says an OAuth callback could not finish the login. code is
+// 4xx when the browser brought something wrong (the hub reported an
+// error, or refused the code), 500 when the hub refused this service's own
+// client credentials.
+type loginError struct {
+	code int
+	msg  string
+	err  error
 }
 
-// WriteError answers a request that was not admitted, with the status
-// statusFor chooses and a JSON body shaped like the hub's own errors:
-// {"status": 403, "message": "..."}.
+func (e *loginError) Error() string { return e.msg }
+func (e *loginError) Unwrap() error { return e.err }
+func (e *loginError) status() int   { return e.code }
+
+// withStatus is what every error hubauth answers with has.
+type withStatus interface {
+	error
+	status() int
+}
+
+// statusFor is the status and message a refused request is answered with:
+// the error's own, or, for an error that is not hubauth's, 500.
+func statusFor(err error) (int, string) {
+	var s withStatus
+	if errors.As(err, &s) {
+		return s.status(), s.Error()
+	}
+	return http.StatusInternalServerError, "could not identify the caller"
+}
+
+// WriteError answers a request that was not admitted, with the status the
+// error carries and a JSON body shaped like the hub's own errors:
+// {"status": 403, "message": "..."}. An error that is not one of
+// hubauth's is answered 500.
 func WriteError(w http.ResponseWriter, err error) {
 	status, msg := statusFor(err)
 	WriteJSONError(w, status, msg)

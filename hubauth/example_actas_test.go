@@ -80,7 +80,7 @@ func ExampleOAuth_Logout() {
 	app := login.Middleware(http.NotFoundHandler())
 
 	w := httptest.NewRecorder()
-	app.ServeHTTP(w, httptest.NewRequest("GET", login.LogoutPath(), nil))
+	app.ServeHTTP(w, httptest.NewRequest("GET", "/services/app/logout", nil))
 	fmt.Println(w.Code, w.Header().Get("Location"))
 	for _, c := range w.Result().Cookies() {
 		fmt.Println("cleared", c.Name, c.Path, c.MaxAge < 0)

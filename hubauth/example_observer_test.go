@@ -37,7 +37,8 @@ func ExampleWithObserver() {
 		HubCall: func(ctx context.Context, c hubauth.HubCall) {
 			count(fmt.Sprintf("hub %s %s %d", c.Method, c.Path, c.Status))
 		},
-		Cache: func(e hubauth.CacheEvent) { count("cache " + string(e)) },
+		CacheHit:  func() { count("cache hit") },
+		CacheMiss: func() { count("cache miss") },
 	}
 	auth, err := hubauth.New(hubauth.Config{
 		APIURL: hub.URL + "/hub/api", APIToken: "service-token", ServiceName: "whoami",
@@ -69,9 +70,9 @@ func ExampleWithObserver() {
 	// cache miss 2
 }
 
-// Ping is the readiness check: GET {API}/, which the hub answers without a
-// token.
-func ExampleHubClient_Ping() {
+// Ready is the readiness check: GET {API}/, which the hub answers without
+// a token.
+func ExampleAuthenticator_Ready() {
 	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"version": "6.1.1"}`)
 	}))
@@ -83,7 +84,6 @@ func ExampleHubClient_Ping() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	version, err := auth.Hub().Ping(context.Background())
-	fmt.Println(version, err)
-	// Output: 6.1.1 <nil>
+	fmt.Println(auth.Ready(context.Background()))
+	// Output: <nil>
 }

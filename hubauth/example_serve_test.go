@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -56,41 +55,6 @@ func ExampleServer() {
 	// Output: 127.0.0.1:9090
 }
 
-// LimitBody answers a declared body over the limit with 413 before the
-// handler runs.
-func ExampleLimitBody() {
-	h := hubauth.LimitBody(1<<10, 10*time.Second)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "read it")
-	}))
-	for _, size := range []int{100, 2000} {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(strings.Repeat("x", size))))
-		fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
-	}
-	// Output:
-	// 200 read it
-	// 413 {"status":413,"message":"request body too large: 2000 bytes, the limit is 1024"}
-}
-
-// BrowserScheme reads what an ingress says the browser used.
-func ExampleBrowserScheme() {
-	r := httptest.NewRequest(http.MethodGet, "/services/whoami/", nil)
-	r.Header.Set("X-Forwarded-Proto", "http") // added by configurable-http-proxy
-	r.Header.Set("Forwarded", "for=198.51.100.7;proto=https")
-	fmt.Println(hubauth.BrowserScheme(r))
-	// Output: https
-}
-
-// ForwardedProto reads the proto= of the first element of a Forwarded
-// header; quoted values are fine, and a later element does not count.
-func ExampleForwardedProto() {
-	fmt.Printf("%q\n", hubauth.ForwardedProto(`for="[2001:db8::17]:4711";proto="HTTPS"`))
-	fmt.Printf("%q\n", hubauth.ForwardedProto("for=192.0.2.60, proto=https"))
-	// Output:
-	// "https"
-	// ""
-}
-
 // CheckListen is how a command checks its own -listen flag.
 func ExampleCheckListen() {
 	for _, addr := range []string{":8000", "0.0.0.0:8000", "8000", "http://0.0.0.0:8000"} {
@@ -103,24 +67,19 @@ func ExampleCheckListen() {
 	// http://0.0.0.0:8000 want host:port or :port, not a URL, got "http://0.0.0.0:8000"
 }
 
-// An app with its own http.Server can still serve internal SSL the way the
-// hub expects: ServerTLS is nil unless the service URL is https.
-func ExampleConfig_ServerTLS() {
-	cfg, err := hubauth.FromEnv()
-	if err != nil {
-		log.Fatal(err)
+// UnderPrefix keeps a service to its own prefix: the hub's proxy sends it
+// nothing else, so anything else reached its port directly.
+func ExampleUnderPrefix() {
+	h := hubauth.UnderPrefix("/services/whoami/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "the service")
+	}))
+	for _, path := range []string{"/services/whoami/", "/services/whoami", "/hub/admin"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		fmt.Println(path, w.Code, w.Body.String())
 	}
-	tlsConf, err := cfg.ServerTLS()
-	if err != nil {
-		log.Fatal(err)
-	}
-	addr, err := cfg.ListenAddr()
-	if err != nil {
-		log.Fatal(err)
-	}
-	srv := &http.Server{Addr: addr, Handler: http.NotFoundHandler(), TLSConfig: tlsConf, ReadHeaderTimeout: 10 * time.Second}
-	if tlsConf != nil {
-		log.Fatal(srv.ListenAndServeTLS("", "")) // the key pair is in tlsConf
-	}
-	log.Fatal(srv.ListenAndServe())
+	// Output:
+	// /services/whoami/ 200 the service
+	// /services/whoami 200 the service
+	// /hub/admin 404 {"status":404,"message":"not found: this service serves /services/whoami/"}
 }

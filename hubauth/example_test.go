@@ -120,12 +120,3 @@ func ExampleNewOAuth() {
 	}
 	log.Fatal(srv.ListenAndServe(context.Background()))
 }
-
-// SafeNext keeps the redirect after a login on the service.
-func ExampleSafeNext() {
-	fmt.Println(hubauth.SafeNext("/services/whoami/", "/services/whoami/page?x=1"))
-	fmt.Println(hubauth.SafeNext("/services/whoami/", "//evil.example/"))
-	// Output:
-	// /services/whoami/page?x=1
-	// /services/whoami/
-}

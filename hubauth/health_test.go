@@ -36,7 +36,7 @@ func TestPing(t *testing.T) {
 			defer srv.Close()
 			a, err := New(testConfig(srv.URL + "/hub/api"))
 			require.NoError(t, err)
-			v, err := a.Hub().Ping(context.Background())
+			v, err := a.hub.ping(context.Background())
 			if tc.message == "" {
 				require.NoError(t, err)
 				require.Equal(t, tc.version, v)
@@ -56,7 +56,7 @@ func TestPing(t *testing.T) {
 		srv.Close()
 		a, err := New(testConfig(url))
 		require.NoError(t, err)
-		_, err = a.Hub().Ping(context.Background())
+		_, err = a.hub.ping(context.Background())
 		var hubErr *HubError
 		require.ErrorAs(t, err, &hubErr)
 		require.Equal(t, http.StatusServiceUnavailable, hubErr.HTTPStatus())
@@ -78,7 +78,7 @@ func TestPing(t *testing.T) {
 		a, err := New(cfg)
 		require.NoError(t, err)
 		start := time.Now()
-		_, err = a.Hub().Ping(context.Background())
+		_, err = a.hub.ping(context.Background())
 		var hubErr *HubError
 		require.ErrorAs(t, err, &hubErr)
 		require.True(t, hubErr.Timeout)

@@ -17,21 +17,23 @@ import (
 // few kilobytes; a user with thousands of groups or servers stays far below.
 const maxHubAnswer = 8 << 20
 
-// HubClient calls the hub's REST API. Build one per service with
-// [NewHubClient]; it keeps connections to the hub alive between calls.
-type HubClient struct {
+// hubClient calls the hub's REST API: who a token belongs to, whether the
+// hub is up, and any call a service makes with a caller's token. It keeps
+// connections to the hub alive between calls, and reports every call to
+// an Observer when one is set (observe).
+type hubClient struct {
 	apiURL  string // as configured, for messages
 	base    string // request URL prefix (a placeholder host for http+unix)
 	http    *http.Client
 	timeout time.Duration
 }
 
-// NewHubClient makes a client for cfg.APIURL, dialing the socket for
+// newHubClient makes a client for cfg.APIURL, dialing the socket for
 // http+unix (and unix+http) URLs, and, under internal SSL, presenting the
 // service's key pair and trusting only the hub's CA bundle
 // (cfg.SSLKeyFile, SSLCertFile, SSLClientCA). The OAuth code exchange uses
 // the same client, so it goes the same way.
-func NewHubClient(cfg Config) (*HubClient, error) {
+func newHubClient(cfg Config) (*hubClient, error) {
 	ep, err := parseAPIURL(cfg.APIURL)
 	if err != nil {
 		return nil, fmt.Errorf("JUPYTERHUB_API_URL: %w", err)
@@ -60,7 +62,7 @@ func NewHubClient(cfg Config) (*HubClient, error) {
 	if timeout <= 0 {
 		timeout = DefaultHubTimeout
 	}
-	return &HubClient{
+	return &hubClient{
 		apiURL:  cfg.APIURL,
 		base:    ep.base,
 		http:    &http.Client{Transport: tr, CheckRedirect: noRedirects},
@@ -73,57 +75,118 @@ func NewHubClient(cfg Config) (*HubClient, error) {
 // elsewhere.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// UserForToken asks the hub who the token belongs to, without any cache.
-// It returns [ErrInvalidToken] when the hub refuses the token, and a
-// [*HubError] when the hub could not be asked or answered nonsense.
-func (c *HubClient) UserForToken(ctx context.Context, token string) (*User, error) {
-	if !plausibleToken(token) {
-		return nil, ErrInvalidToken
-	}
-	endpoint := c.base + "/user"
+// get sends GET {API}{path} with token ("" for none) and reads the answer,
+// within the hub timeout.
+func (c *hubClient) get(ctx context.Context, token, path string) (status int, body []byte, err error) {
+	endpoint := c.base + path
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
-		return nil, &HubError{URL: endpoint, Message: fmt.Sprintf("bad JupyterHub API URL %s: %v", c.apiURL, err), Err: err}
+		return 0, nil, &HubError{URL: endpoint, Message: fmt.Sprintf("bad JupyterHub API URL %s: %v", c.apiURL, err), Err: err}
 	}
-	req.Header.Set("Authorization", "token "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "token "+token)
+	}
 	req.Header.Set("Accept", "application/json")
-
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, c.transportError(endpoint, err)
+		return 0, nil, c.transportError(endpoint, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxHubAnswer))
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxHubAnswer))
 	if err != nil {
-		return nil, c.transportError(endpoint, err)
+		return 0, nil, c.transportError(endpoint, err)
 	}
+	return resp.StatusCode, body, nil
+}
 
+// userForToken asks the hub who the token belongs to, without any cache.
+// It returns [ErrInvalidToken] when the hub refuses the token, and a
+// [*HubError] when the hub could not be asked or answered nonsense.
+func (c *hubClient) userForToken(ctx context.Context, token string) (*User, error) {
+	if !plausibleToken(token) {
+		return nil, ErrInvalidToken
+	}
+	status, body, err := c.get(ctx, token, "/user")
 	switch {
-	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
+	case err != nil:
+		return nil, err
+	case status == http.StatusForbidden || status == http.StatusUnauthorized:
 		// The request carried the caller's token, not ours: the hub is
 		// saying the token is no good.
 		return nil, ErrInvalidToken
-	case resp.StatusCode != http.StatusOK:
-		return nil, &HubError{
-			URL:        endpoint,
-			StatusCode: resp.StatusCode,
-			Message: fmt.Sprintf("JupyterHub API at %s answered %d to GET /user%s",
-				c.apiURL, resp.StatusCode, hubMessage(body)),
-		}
+	case status != http.StatusOK:
+		return nil, &HubError{URL: c.base + "/user", StatusCode: status,
+			Message: fmt.Sprintf("JupyterHub API at %s answered %d to GET /user%s", c.apiURL, status, hubMessage(body))}
 	}
 	u, err := ParseUser(body)
 	if err != nil {
-		return nil, &HubError{
-			URL: endpoint, StatusCode: resp.StatusCode, Err: err,
-			Message: fmt.Sprintf("JupyterHub API at %s gave an unusable answer to GET /user: %v", c.apiURL, err),
-		}
+		return nil, &HubError{URL: c.base + "/user", StatusCode: status, Err: err,
+			Message: fmt.Sprintf("JupyterHub API at %s gave an unusable answer to GET /user: %v", c.apiURL, err)}
 	}
 	return u, nil
 }
 
-func (c *HubClient) transportError(endpoint string, err error) *HubError {
+// ping asks the hub's API for its version (GET {API}/, which the hub
+// answers without a token). It never sends a token.
+func (c *hubClient) ping(ctx context.Context) (version string, err error) {
+	status, body, err := c.get(ctx, "", "/")
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusOK {
+		return "", &HubError{URL: c.base + "/", StatusCode: status,
+			Message: fmt.Sprintf("JupyterHub API at %s answered %d to GET /%s", c.apiURL, status, hubMessage(body))}
+	}
+	var answer struct {
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(body, &answer); err != nil || answer.Version == "" {
+		return "", &HubError{URL: c.base + "/", StatusCode: status, Err: err,
+			Message: fmt.Sprintf("JupyterHub API at %s gave no version at GET /: is JUPYTERHUB_API_URL the hub's API?", c.apiURL)}
+	}
+	return answer.Version, nil
+}
+
+// do sends any request to the API with token; see [Authenticator.HubAPI].
+func (c *hubClient) do(ctx context.Context, token, method, path string, body io.Reader) (*http.Response, error) {
+	if !strings.HasPrefix(path, "/") {
+		return nil, fmt.Errorf("hub API path %q must start with /", path)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	req.Header.Set("Authorization", "token "+token)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		cancel()
+		return nil, c.transportError(c.base+path, err)
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose ends a request's context when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+func (c *hubClient) transportError(endpoint string, err error) *HubError {
 	var netErr net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
 		return &HubError{URL: endpoint, Err: err, Timeout: true,
@@ -173,4 +236,53 @@ func excerpt(s string) string {
 		s = s[:n] + "…"
 	}
 	return s
+}
+
+// observe has every request the client sends reported to o.HubCall, by
+// wrapping its transport (which the OAuth code exchange shares). Without
+// an Observer the transport stays as it was.
+func (c *hubClient) observe(o *Observer) {
+	if t, ok := c.http.Transport.(*observedTransport); ok {
+		c.http.Transport = t.next // WithObserver given twice: the last wins
+	}
+	if o == nil || o.HubCall == nil {
+		return
+	}
+	basePath := ""
+	if u, err := url.Parse(c.base); err == nil {
+		basePath = strings.TrimSuffix(u.Path, "/")
+	}
+	client := *c.http // the client is the hubClient's own, but copy rather than change it in place
+	next := client.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	client.Transport = &observedTransport{next: next, obs: o, basePath: basePath}
+	c.http = &client
+}
+
+// observedTransport times each request to the hub and reports it.
+type observedTransport struct {
+	next     http.RoundTripper
+	obs      *Observer
+	basePath string // the API URL's path, trimmed from reported paths
+}
+
+func (t *observedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.next.RoundTrip(req)
+	call := HubCall{
+		Method:   req.Method,
+		Path:     strings.TrimPrefix(req.URL.Path, t.basePath),
+		Err:      err,
+		Duration: time.Since(start),
+	}
+	if call.Path == "" {
+		call.Path = "/"
+	}
+	if resp != nil {
+		call.Status = resp.StatusCode
+	}
+	t.obs.HubCall(req.Context(), call)
+	return resp, err
 }

@@ -17,22 +17,22 @@ import (
 func TestHubClientUserForToken(t *testing.T) {
 	hub := newFakeHub(t)
 	hub.addUser(adaToken, adaModel)
-	c, err := NewHubClient(testConfig(hub.apiURL()))
+	c, err := newHubClient(testConfig(hub.apiURL()))
 	require.NoError(t, err)
 
-	u, err := c.UserForToken(context.Background(), adaToken)
+	u, err := c.userForToken(context.Background(), adaToken)
 	require.NoError(t, err)
 	require.Equal(t, "ada", u.Name)
 	require.Equal(t, "user", u.Kind)
 	require.Equal(t, []string{"g"}, u.Groups)
 	require.JSONEq(t, adaModel, string(u.JSON()))
 
-	_, err = c.UserForToken(context.Background(), bobToken)
+	_, err = c.userForToken(context.Background(), bobToken)
 	require.ErrorIs(t, err, ErrInvalidToken)
 
 	// Junk that cannot be a token never reaches the hub.
 	calls := hub.calls.Load()
-	_, err = c.UserForToken(context.Background(), "bad\r\ntoken")
+	_, err = c.userForToken(context.Background(), "bad\r\ntoken")
 	require.ErrorIs(t, err, ErrInvalidToken)
 	require.Equal(t, calls, hub.calls.Load())
 }
@@ -55,9 +55,9 @@ func TestHubClientFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			hub := newFakeHub(t)
 			hub.fail(tc.status, tc.body)
-			c, err := NewHubClient(testConfig(hub.apiURL()))
+			c, err := newHubClient(testConfig(hub.apiURL()))
 			require.NoError(t, err)
-			_, err = c.UserForToken(context.Background(), adaToken)
+			_, err = c.userForToken(context.Background(), adaToken)
 			var he *HubError
 			require.ErrorAs(t, err, &he)
 			require.Equal(t, tc.wantStatus, he.HTTPStatus())
@@ -75,9 +75,9 @@ func TestHubClientUnreachable(t *testing.T) {
 	require.NoError(t, ln.Close())
 
 	api := "http://" + addr + "/hub/api"
-	c, err := NewHubClient(testConfig(api))
+	c, err := newHubClient(testConfig(api))
 	require.NoError(t, err)
-	_, err = c.UserForToken(context.Background(), adaToken)
+	_, err = c.userForToken(context.Background(), adaToken)
 	var he *HubError
 	require.ErrorAs(t, err, &he)
 	require.Equal(t, http.StatusServiceUnavailable, he.HTTPStatus())
@@ -92,10 +92,10 @@ func TestHubClientTimeout(t *testing.T) {
 	hub.setDelay(2 * time.Second)
 	cfg := testConfig(hub.apiURL())
 	cfg.HubTimeout = 100 * time.Millisecond
-	c, err := NewHubClient(cfg)
+	c, err := newHubClient(cfg)
 	require.NoError(t, err)
 	start := time.Now()
-	_, err = c.UserForToken(context.Background(), adaToken)
+	_, err = c.userForToken(context.Background(), adaToken)
 	var he *HubError
 	require.ErrorAs(t, err, &he)
 	require.True(t, he.Timeout)
@@ -111,9 +111,9 @@ func TestHubClientNoRedirects(t *testing.T) {
 	defer elsewhere.Close()
 	hub := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/steal", http.StatusFound))
 	defer hub.Close()
-	c, err := NewHubClient(testConfig(hub.URL + "/hub/api"))
+	c, err := newHubClient(testConfig(hub.URL + "/hub/api"))
 	require.NoError(t, err)
-	_, err = c.UserForToken(context.Background(), adaToken)
+	_, err = c.userForToken(context.Background(), adaToken)
 	var he *HubError
 	require.ErrorAs(t, err, &he)
 	require.Equal(t, http.StatusBadGateway, he.HTTPStatus())
@@ -131,9 +131,9 @@ func TestHubClientUnixSocket(t *testing.T) {
 	defer srv.Close()
 
 	for _, scheme := range []string{"http+unix", "unix+http"} {
-		c, err := NewHubClient(testConfig(scheme + "://" + url.PathEscape(socket) + "/hub/api"))
+		c, err := newHubClient(testConfig(scheme + "://" + url.PathEscape(socket) + "/hub/api"))
 		require.NoError(t, err)
-		u, err := c.UserForToken(context.Background(), adaToken)
+		u, err := c.userForToken(context.Background(), adaToken)
 		require.NoError(t, err, scheme)
 		require.Equal(t, "ada", u.Name)
 	}
@@ -142,10 +142,10 @@ func TestHubClientUnixSocket(t *testing.T) {
 func TestHubClientCancelled(t *testing.T) {
 	hub := newFakeHub(t)
 	hub.setDelay(2 * time.Second)
-	c, err := NewHubClient(testConfig(hub.apiURL()))
+	c, err := newHubClient(testConfig(hub.apiURL()))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-	_, err = c.UserForToken(ctx, adaToken)
+	_, err = c.userForToken(ctx, adaToken)
 	require.True(t, errors.Is(err, context.Canceled), "got %v", err)
 }

@@ -56,7 +56,7 @@ func newCookieKeys(cfg Config) (*cookieKeys, error) {
 		sources = append(sources, source{old, "cookie-secret"})
 	}
 
-	k := &cookieKeys{loginMaxAge: maxAgeSeconds(cfg.CookieOptions.LoginMaxAge())}
+	k := &cookieKeys{loginMaxAge: maxAgeSeconds(cfg.CookieOptions.loginMaxAge())}
 	for i, src := range sources {
 		derive := func(purpose string, n int) ([]byte, error) {
 			// The client id in the info keeps two services that share a
@@ -68,7 +68,7 @@ func newCookieKeys(cfg Config) (*cookieKeys, error) {
 			maxAge  time.Duration
 			dst     *[]securecookie.Codec
 		}{
-			{"login", cfg.CookieOptions.LoginMaxAge(), &k.login},
+			{"login", cfg.CookieOptions.loginMaxAge(), &k.login},
 			{"state", stateCookieMaxAge, &k.state},
 		} {
 			hashKey, err := derive(p.purpose+" hmac-sha256", 32)

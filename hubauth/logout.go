@@ -5,8 +5,8 @@ import "net/http"
 // Logout ends the browser's login to this service and sends it on to the
 // hub's logout page ({JUPYTERHUB_HOST}{hub prefix}logout), which ends the
 // hub session too, so the next visit asks for a login again.
-// [OAuth.Middleware] serves it at {prefix}logout ([OAuth.LogoutPath]): a
-// page offers a logout with a plain link there.
+// [OAuth.Middleware] serves it at {prefix}logout: a page offers a logout
+// with a plain link there.
 //
 // Logging out at the hub alone is enough to end the service's login (the
 // hub session id is part of what the service checks), but the service's
@@ -27,11 +27,7 @@ func (o *OAuth) Logout(w http.ResponseWriter, r *http.Request) {
 // (unless the hub asks it to authorize the service). To end that too,
 // send the browser to the hub's logout page, as [OAuth.Logout] does.
 func (o *OAuth) ClearLogin(w http.ResponseWriter, r *http.Request) {
-	o.jar.clear(w, r, o.jar.login)
-	c := o.jar.cookie(r, XSRFCookieName, "")
-	c.Path = o.auth.cfg.ServicePrefix
-	c.HttpOnly = false
-	c.MaxAge = -1
-	http.SetCookie(w, c)
-	o.clearStates(w, r)
+	o.login.clear(w, r)
+	o.xsrf.clear(w, r)
+	o.states.clearAll(w, r)
 }

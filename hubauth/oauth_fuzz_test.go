@@ -19,20 +19,20 @@ func FuzzSafeNext(f *testing.F) {
 		if u, err := url.Parse(prefix); err != nil || u.Path != prefix || u.RawPath != "" || checkPrefix(prefix) != nil {
 			return // prefixes are plain paths that Config.Validate accepted
 		}
-		got := SafeNext(prefix, next)
+		got := safeNext(prefix, next)
 		if !strings.HasPrefix(got, prefix) {
-			t.Fatalf("SafeNext(%q, %q) = %q leaves the prefix", prefix, next, got)
+			t.Fatalf("safeNext(%q, %q) = %q leaves the prefix", prefix, next, got)
 		}
 		u, err := url.Parse(got)
 		if err != nil || u.Host != "" || u.Scheme != "" {
-			t.Fatalf("SafeNext(%q, %q) = %q is not a local path", prefix, next, got)
+			t.Fatalf("safeNext(%q, %q) = %q is not a local path", prefix, next, got)
 		}
 		p, _ := url.PathUnescape(u.EscapedPath())
 		if strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(got, "\\\r\n") {
-			t.Fatalf("SafeNext(%q, %q) = %q could be read as another host", prefix, next, got)
+			t.Fatalf("safeNext(%q, %q) = %q could be read as another host", prefix, next, got)
 		}
 
-		// What the browser is finally told: the callback hands SafeNext's
+		// What the browser is finally told: the callback hands safeNext's
 		// answer to http.Redirect, which cleans the path; the browser then
 		// resolves the Location against the service's URL, dot segments
 		// (also as %2e) included.
@@ -42,14 +42,14 @@ func FuzzSafeNext(f *testing.F) {
 		base, _ := url.Parse("http://hub.example" + prefix + "oauth_callback")
 		ref, err := url.Parse(loc)
 		if err != nil {
-			t.Fatalf("SafeNext(%q, %q): Location %q does not parse: %v", prefix, next, loc, err)
+			t.Fatalf("safeNext(%q, %q): Location %q does not parse: %v", prefix, next, loc, err)
 		}
 		final := base.ResolveReference(ref)
 		finalPath, err := url.PathUnescape(final.EscapedPath())
 		if err != nil || final.Host != "hub.example" || final.Scheme != "http" ||
 			!strings.HasPrefix(final.EscapedPath(), prefix) || hasDotSegment(final.EscapedPath()) ||
 			strings.HasPrefix(finalPath, "//") || strings.ContainsAny(finalPath, "\\") {
-			t.Fatalf("SafeNext(%q, %q) = %q: the browser is sent to %q (%s), off the service", prefix, next, got, loc, final)
+			t.Fatalf("safeNext(%q, %q) = %q: the browser is sent to %q (%s), off the service", prefix, next, got, loc, final)
 		}
 	})
 }
@@ -118,7 +118,7 @@ func FuzzParseCookieOptions(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		opts, err := ParseCookieOptions(raw)
+		opts, err := parseCookieOptions(raw)
 		if err == nil && opts.MaxAge < 0 {
 			t.Fatalf("negative max age from %q", raw)
 		}
@@ -128,7 +128,7 @@ func FuzzParseCookieOptions(f *testing.F) {
 // FuzzStartLogin: whatever cookies and headers a browser without a login
 // sends (state cookies of any number, names and values), the answer is a
 // redirect to the hub or a 4xx, never a 5xx; the browser ends up with at
-// most MaxLoginsInFlight state cookies, and the return URL stays on the
+// most maxLoginsInFlight state cookies, and the return URL stays on the
 // service.
 func FuzzStartLogin(f *testing.F) {
 	o, err := NewOAuth(mustNew(f, oauthConfig("http://127.0.0.1:1/hub/api")))
@@ -162,7 +162,7 @@ func FuzzStartLogin(f *testing.F) {
 		}
 		states := 0
 		for _, c := range r.Cookies() {
-			if o.jar.isState(c.Name) {
+			if o.states.is(c.Name) {
 				states++
 			}
 		}
@@ -176,11 +176,11 @@ func FuzzStartLogin(f *testing.F) {
 			if err != nil || loc.Path != "/hub/api/oauth2/authorize" {
 				t.Fatalf("login redirect to %q", w.Header().Get("Location"))
 			}
-			// Of the state cookies sent, at most MaxLoginsInFlight-1 are
+			// Of the state cookies sent, at most maxLoginsInFlight-1 are
 			// left alive, and one is added.
 			set, cleared := 0, 0
 			for _, c := range w.Result().Cookies() {
-				if o.jar.isState(c.Name) {
+				if o.states.is(c.Name) {
 					if c.MaxAge < 0 {
 						cleared++
 					} else {
@@ -188,7 +188,7 @@ func FuzzStartLogin(f *testing.F) {
 					}
 				}
 			}
-			if set != 1 || states-cleared > MaxLoginsInFlight-1+countDuplicates(r) {
+			if set != 1 || states-cleared > maxLoginsInFlight-1+countDuplicates(r) {
 				t.Fatalf("%d state cookies sent, %d cleared, %d set", states, cleared, set)
 			}
 		case w.Code >= 400:

@@ -261,7 +261,7 @@ func TestSafeNext(t *testing.T) {
 		{"/services/whoami/a\x7f", p},
 		{"/services/whoami/..x/.y?z=../..", "/services/whoami/..x/.y?z=../.."},
 	} {
-		require.Equal(t, tc.want, SafeNext(p, tc.next), "next %q", tc.next)
+		require.Equal(t, tc.want, safeNext(p, tc.next), "next %q", tc.next)
 	}
 	for _, tc := range []struct{ next, want string }{
 		{"/a?b=c", "/a?b=c"},
@@ -272,25 +272,21 @@ func TestSafeNext(t *testing.T) {
 		{"///evil.example", "/"},
 		{"/@evil.example", "/@evil.example"},
 	} {
-		require.Equal(t, tc.want, SafeNext("/", tc.next), "next %q under /", tc.next)
+		require.Equal(t, tc.want, safeNext("/", tc.next), "next %q under /", tc.next)
 	}
 }
 
 func TestCookieKeys(t *testing.T) {
 	cfg := oauthConfig("http://127.0.0.1:1/hub/api")
 	seal := func(cfg Config, token string) string {
-		k, err := newCookieKeys(cfg)
-		require.NoError(t, err)
 		w := httptest.NewRecorder()
-		require.NoError(t, newCookieJar(cfg, k).setLogin(w, httptest.NewRequest("GET", "/", nil), token))
+		require.NoError(t, testLoginCookie(t, cfg).set(w, httptest.NewRequest("GET", "/", nil), token))
 		return w.Result().Cookies()[0].Value
 	}
 	open := func(cfg Config, value string) (string, error) {
-		k, err := newCookieKeys(cfg)
-		require.NoError(t, err)
 		r := httptest.NewRequest("GET", "/", nil)
 		r.AddCookie(&http.Cookie{Name: cfg.ClientID, Value: value})
-		tok, _, err := newCookieJar(cfg, k).loginToken(r)
+		tok, _, err := testLoginCookie(t, cfg).open(r)
 		return tok, err
 	}
 
@@ -370,9 +366,9 @@ func TestXSRFOnPOST(t *testing.T) {
 		_, _ = w.Write([]byte("saved by " + UserFromContext(r.Context()).Name))
 	}))
 	w := httptest.NewRecorder()
-	require.NoError(t, o.jar.setLogin(w, httptest.NewRequest("GET", "/", nil), adaToken))
+	require.NoError(t, o.login.set(w, httptest.NewRequest("GET", "/", nil), adaToken))
 	login := w.Result().Cookies()[0]
-	xsrf := o.jar.keys.xsrfToken(adaToken)
+	xsrf := o.xsrf.token(adaToken)
 
 	send := func(body string, header http.Header, cookie bool) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("POST", "/services/whoami/save", strings.NewReader(body))
@@ -411,4 +407,12 @@ func TestXSRFOnPOST(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testLoginCookie is the login cookie of a service configured as cfg.
+func testLoginCookie(t testing.TB, cfg Config) *loginCookie {
+	t.Helper()
+	k, err := newCookieKeys(cfg)
+	require.NoError(t, err)
+	return newLoginCookie(cfg, newCookieJar(cfg), k)
 }

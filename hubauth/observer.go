@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 )
 
@@ -14,17 +12,17 @@ import (
 // the cache's hits, misses and evictions, and the OAuth logins.
 //
 // Like net/http/httptrace.ClientTrace it is a struct of optional
-// functions: set the ones you need, leave the rest nil. An Authenticator
-// without an Observer (or with nil functions) pays one nil check per
-// event and nothing else. Set it with [WithObserver]; the package
-// hubauth/hubmetrics has one that counts in Prometheus metrics, so
+// functions, one per event: set the ones you need, leave the rest nil. An
+// Authenticator without an Observer (or with nil functions) pays one nil
+// check per event and nothing else. Set it with [WithObserver]; the
+// package hubauth/hubmetrics has one that counts in Prometheus metrics, so
 // hubauth itself depends on no metrics library.
 //
 // The functions are called synchronously, on the goroutine of the request
-// they describe, and Cache with the cache's lock held: they must be quick
-// and must not block or call back into the Authenticator. Incrementing a
-// counter or adding a span event is the intended use. They never see a
-// token.
+// they describe, and the cache's with the cache's lock held: they must be
+// quick and must not block or call back into the Authenticator.
+// Incrementing a counter or adding a span event is the intended use. They
+// never see a token.
 type Observer struct {
 	// Request is called once for every request RequireAccess (or, for
 	// OAuth services, RequireLogin) decides on, with the decision. The
@@ -33,13 +31,25 @@ type Observer struct {
 	// HubCall is called after every HTTP request to the hub's API:
 	// identifying a token, the OAuth code exchange, readiness checks.
 	HubCall func(ctx context.Context, call HubCall)
-	// Cache is called for every cache lookup (a hit or a miss) and every
-	// answer pushed out of the full cache (an eviction).
-	Cache func(event CacheEvent)
-	// Login is called when an OAuth login starts (the browser is sent to
-	// the hub), finishes (the login cookie is set) or fails at the
-	// callback; err says why it failed, and is nil otherwise.
-	Login func(ctx context.Context, event LoginEvent, err error)
+	// CacheHit is called when a fresh answer was in the cache, so the hub
+	// was not asked.
+	CacheHit func()
+	// CacheMiss is called when there was no fresh answer: the hub is
+	// asked (or a call already under way for the same token is waited
+	// for).
+	CacheMiss func()
+	// CacheEviction is called when the cache was full and its least
+	// recently used answer went to make room. Answers that expire are not
+	// evictions.
+	CacheEviction func()
+	// LoginStarted is called when a browser is sent to the hub's
+	// authorize page.
+	LoginStarted func(ctx context.Context)
+	// LoginFinished is called when the callback set the login cookie.
+	LoginFinished func(ctx context.Context)
+	// LoginFailed is called when the callback could not finish a login,
+	// with the reason.
+	LoginFailed func(ctx context.Context, err error)
 }
 
 // WithObserver has the Authenticator report what it does to o (see
@@ -74,14 +84,9 @@ const (
 	OutcomeHubError Outcome = "hub_error"
 )
 
-// Outcomes lists every Outcome, for metrics that start each at zero.
-func Outcomes() []Outcome {
-	return []Outcome{OutcomeAdmitted, OutcomeNoToken, OutcomeRefused, OutcomeForbidden, OutcomeHubError}
-}
-
-// OutcomeOf sorts the error [FromContext] returns into an Outcome; nil is
+// outcomeOf sorts the error [FromContext] returns into an Outcome; nil is
 // [OutcomeAdmitted].
-func OutcomeOf(err error) Outcome {
+func outcomeOf(err error) Outcome {
 	if err == nil {
 		return OutcomeAdmitted // apart, so the admitted path allocates nothing
 	}
@@ -129,34 +134,6 @@ func (c HubCall) Timeout() bool {
 	return errors.Is(c.Err, context.DeadlineExceeded) || (errors.As(c.Err, &to) && to.Timeout())
 }
 
-// CacheEvent is what happened in the cache of hub answers.
-type CacheEvent string
-
-// The cache events.
-const (
-	// CacheHit: a fresh answer was there; the hub was not asked.
-	CacheHit CacheEvent = "hit"
-	// CacheMiss: no fresh answer; the hub is asked (or a call already
-	// under way for the same token is waited for).
-	CacheMiss CacheEvent = "miss"
-	// CacheEviction: the cache was full and its least recently used
-	// answer went to make room. Answers that expire are not evictions.
-	CacheEviction CacheEvent = "eviction"
-)
-
-// LoginEvent is a step of an OAuth login.
-type LoginEvent string
-
-// The steps of an OAuth login.
-const (
-	// LoginStarted: a browser was sent to the hub's authorize page.
-	LoginStarted LoginEvent = "started"
-	// LoginFinished: the callback set the login cookie.
-	LoginFinished LoginEvent = "finished"
-	// LoginFailed: the callback could not finish the login.
-	LoginFailed LoginEvent = "failed"
-)
-
 // The methods below are what the rest of the package calls. Each is a nil
 // check that the compiler inlines, so an Authenticator without an Observer
 // pays only that.
@@ -172,68 +149,48 @@ func (o *Observer) requestDecided(r *http.Request) {
 
 func (o *Observer) reportRequest(r *http.Request) {
 	_, err := FromContext(r.Context())
-	o.Request(r.Context(), OutcomeOf(err))
+	o.Request(r.Context(), outcomeOf(err))
 }
 
-func (o *Observer) cache(e CacheEvent) {
-	if o == nil || o.Cache == nil {
-		return
+// call runs one of the Observer's functions without arguments, if set.
+func call(f func()) {
+	if f != nil {
+		f()
 	}
-	o.Cache(e)
 }
 
-func (o *Observer) login(ctx context.Context, e LoginEvent, err error) {
-	if o == nil || o.Login == nil {
-		return
+func (o *Observer) cacheHit() {
+	if o != nil {
+		call(o.CacheHit)
 	}
-	o.Login(ctx, e, err)
 }
 
-// observe has every request the client sends reported to o.HubCall, by
-// wrapping its transport (which the OAuth code exchange shares). Without
-// an Observer the transport stays as it was.
-func (c *HubClient) observe(o *Observer) {
-	if t, ok := c.http.Transport.(*observedTransport); ok {
-		c.http.Transport = t.next // WithObserver given twice: the last wins
+func (o *Observer) cacheMiss() {
+	if o != nil {
+		call(o.CacheMiss)
 	}
-	if o == nil || o.HubCall == nil {
-		return
-	}
-	basePath := ""
-	if u, err := url.Parse(c.base); err == nil {
-		basePath = strings.TrimSuffix(u.Path, "/")
-	}
-	client := *c.http // the client is the HubClient's own, but copy rather than change it in place
-	next := client.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	client.Transport = &observedTransport{next: next, obs: o, basePath: basePath}
-	c.http = &client
 }
 
-// observedTransport times each request to the hub and reports it.
-type observedTransport struct {
-	next     http.RoundTripper
-	obs      *Observer
-	basePath string // the API URL's path, trimmed from reported paths
+func (o *Observer) cacheEviction() {
+	if o != nil {
+		call(o.CacheEviction)
+	}
 }
 
-func (t *observedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	start := time.Now()
-	resp, err := t.next.RoundTrip(req)
-	call := HubCall{
-		Method:   req.Method,
-		Path:     strings.TrimPrefix(req.URL.Path, t.basePath),
-		Err:      err,
-		Duration: time.Since(start),
+func (o *Observer) loginStarted(ctx context.Context) {
+	if o != nil && o.LoginStarted != nil {
+		o.LoginStarted(ctx)
 	}
-	if call.Path == "" {
-		call.Path = "/"
+}
+
+func (o *Observer) loginFinished(ctx context.Context) {
+	if o != nil && o.LoginFinished != nil {
+		o.LoginFinished(ctx)
 	}
-	if resp != nil {
-		call.Status = resp.StatusCode
+}
+
+func (o *Observer) loginFailed(ctx context.Context, err error) {
+	if o != nil && o.LoginFailed != nil {
+		o.LoginFailed(ctx, err)
 	}
-	t.obs.HubCall(req.Context(), call)
-	return resp, err
 }

@@ -27,7 +27,7 @@ import (
 func RequireScopes(scopes ...string) func(http.Handler) http.Handler {
 	needed := append([]string(nil), scopes...)
 	return RequireFunc(func(_ *http.Request, u *User) error {
-		if _, ok := GrantedScope(u.Scopes, needed); ok {
+		if _, ok := grantedScope(u.Scopes, needed); ok {
 			return nil
 		}
 		return &ForbiddenError{User: u, Needed: needed, Target: "this page"}
@@ -72,10 +72,10 @@ func RequireFunc(check func(r *http.Request, u *User) error) func(http.Handler) 
 }
 
 // writeDecision answers a refusal from a RequireFunc check: hubauth's own
-// errors as usual, anything else as 403 with its text.
+// errors with their status, anything else as 403 with its text.
 func writeDecision(w http.ResponseWriter, err error) {
-	var hubErr *HubError
-	if status, _ := statusFor(err); status != http.StatusInternalServerError || errors.As(err, &hubErr) {
+	var own withStatus
+	if errors.As(err, &own) {
 		WriteError(w, err)
 		return
 	}

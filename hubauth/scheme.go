@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// BrowserScheme returns the scheme the browser used to reach the service,
+// browserScheme returns the scheme the browser used to reach the service,
 // "https" or "http", in the order JupyterHub's own services decide it:
 //
 //  1. the proto= parameter of the first (outermost) element of a
@@ -26,9 +26,9 @@ import (
 //
 // A configured public URL (JUPYTERHUB_PUBLIC_URL) overrides all of this
 // where hubauth sets cookies.
-func BrowserScheme(r *http.Request) string {
+func browserScheme(r *http.Request) string {
 	// Only the first element counts, and it is in the first line.
-	if p := ForwardedProto(r.Header.Get("Forwarded")); p != "" {
+	if p := forwardedProto(r.Header.Get("Forwarded")); p != "" {
 		return p
 	}
 	for _, name := range []string{"X-Scheme", "X-Forwarded-Proto"} {
@@ -43,12 +43,12 @@ func BrowserScheme(r *http.Request) string {
 	return "http"
 }
 
-// ForwardedProto returns the proto= parameter of the first element of a
+// forwardedProto returns the proto= parameter of the first element of a
 // Forwarded header value (RFC 7239 §4), lower-cased, when it is http or
 // https, and "" otherwise. Values may be tokens or quoted strings, and a
 // quoted string may hold the ',' and ';' that otherwise separate elements
 // and parameters.
-func ForwardedProto(header string) string {
+func forwardedProto(header string) string {
 	for _, pair := range firstElement(header) {
 		name, value, ok := strings.Cut(pair, "=")
 		if ok && strings.EqualFold(strings.TrimSpace(name), "proto") {

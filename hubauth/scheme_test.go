@@ -42,7 +42,7 @@ func TestBrowserScheme(t *testing.T) {
 			if tc.tls {
 				r.TLS = &tls.ConnectionState{}
 			}
-			require.Equal(t, tc.want, BrowserScheme(r))
+			require.Equal(t, tc.want, browserScheme(r))
 		})
 	}
 }
@@ -62,7 +62,7 @@ func TestForwardedProto(t *testing.T) {
 		"":                                    "",
 		"by=x;for=y;host=z;proto=https,for=w": "https",
 	} {
-		require.Equal(t, want, ForwardedProto(header), "%q", header)
+		require.Equal(t, want, forwardedProto(header), "%q", header)
 	}
 }
 
@@ -73,18 +73,18 @@ func FuzzForwardedProto(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, h string) {
-		got := ForwardedProto(h)
+		got := forwardedProto(h)
 		switch got {
 		case "":
 		case "http", "https":
 			require.Contains(t, strings.ToLower(h), "proto", "%q", h)
 		default:
-			t.Fatalf("ForwardedProto(%q) = %q", h, got)
+			t.Fatalf("forwardedProto(%q) = %q", h, got)
 		}
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Forwarded", h)
-		if s := BrowserScheme(r); s != "http" && s != "https" {
-			t.Fatalf("BrowserScheme with Forwarded %q = %q", h, s)
+		if s := browserScheme(r); s != "http" && s != "https" {
+			t.Fatalf("browserScheme with Forwarded %q = %q", h, s)
 		}
 	})
 }
@@ -94,11 +94,22 @@ func FuzzForwardedProto(f *testing.F) {
 // so the login cookie is not made Secure for a browser that would then
 // never send it back.
 func TestCookieSecureUnderInternalSSL(t *testing.T) {
-	j := newCookieJar(Config{ClientID: "service-x", ServicePrefix: "/services/x/"}, nil)
+	j := newCookieJar(Config{ClientID: "service-x", ServicePrefix: "/services/x/"})
 	r := httptest.NewRequest(http.MethodGet, "/services/x/", nil)
 	r.TLS = &tls.ConnectionState{}
 	r.Header.Set("X-Forwarded-Proto", "http")
 	require.False(t, j.secure(r))
 	r.Header.Set("Forwarded", "proto=https")
 	require.True(t, j.secure(r))
+}
+
+// An ingress's Forwarded header wins over configurable-http-proxy's
+// X-Forwarded-Proto; only the first element of Forwarded counts.
+func TestBrowserSchemeForwardedFirst(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/services/whoami/", nil)
+	r.Header.Set("X-Forwarded-Proto", "http") // added by configurable-http-proxy
+	r.Header.Set("Forwarded", "for=198.51.100.7;proto=https")
+	require.Equal(t, "https", browserScheme(r))
+	require.Equal(t, "https", forwardedProto(`for="[2001:db8::17]:4711";proto="HTTPS"`))
+	require.Equal(t, "", forwardedProto("for=192.0.2.60, proto=https"))
 }

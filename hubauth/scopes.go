@@ -47,10 +47,10 @@ func ScopeGrants(have, want string) bool {
 	return false
 }
 
-// GrantedScope returns the first scope in wanted that one of have grants,
+// grantedScope returns the first scope in wanted that one of have grants,
 // and whether there was one. It answers "may this caller in?" and, for
 // logs, "because of what?".
-func GrantedScope(have, wanted []string) (string, bool) {
+func grantedScope(have, wanted []string) (string, bool) {
 	for _, w := range wanted {
 		for _, h := range have {
 			if ScopeGrants(h, w) {
@@ -59,4 +59,12 @@ func GrantedScope(have, wanted []string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// HasScope reports whether the caller's scopes grant want, with the hub's
+// filter rules ([ScopeGrants]): for a page that shows more to callers with
+// a custom scope, beside [RequireScopes] for routes only they may open.
+func (u *User) HasScope(want string) bool {
+	_, ok := grantedScope(u.Scopes, []string{want})
+	return ok
 }

@@ -38,12 +38,12 @@ func TestScopeGrants(t *testing.T) {
 
 func TestGrantedScope(t *testing.T) {
 	wanted := []string{"access:services", "access:services!service=whoami"}
-	s, ok := GrantedScope([]string{"self", "access:services!service=whoami"}, wanted)
+	s, ok := grantedScope([]string{"self", "access:services!service=whoami"}, wanted)
 	require.True(t, ok)
 	require.Equal(t, "access:services!service=whoami", s)
 
-	_, ok = GrantedScope([]string{"access:services!service=other"}, wanted)
+	_, ok = grantedScope([]string{"access:services!service=other"}, wanted)
 	require.False(t, ok)
-	_, ok = GrantedScope(nil, wanted)
+	_, ok = grantedScope(nil, wanted)
 	require.False(t, ok)
 }

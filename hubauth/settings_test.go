@@ -87,7 +87,7 @@ func TestHostileSettingsRefused(t *testing.T) {
 			cfg, err := fromLookup(lookupFrom(env))
 			if err == nil {
 				// OAuth settings are checked when the OAuth side is built.
-				_, err = NewOAuth(&Authenticator{cfg: cfg, hub: &HubClient{}})
+				_, err = NewOAuth(&Authenticator{cfg: cfg, hub: &hubClient{}})
 			}
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want)
@@ -113,7 +113,7 @@ func TestAPIURLPasswordNeverShown(t *testing.T) {
 	_, err := New(cfg)
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "hunter2")
-	_, err = NewHubClient(cfg)
+	_, err = newHubClient(cfg)
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "hunter2")
 	require.Equal(t, "http://127.0.0.1:1/x", withoutUserinfo("http://a:b@127.0.0.1:1/x"))
@@ -124,25 +124,23 @@ func TestAPIURLPasswordNeverShown(t *testing.T) {
 // Logins last 30 days by default, as the hub's own client sets them; the
 // age is sealed in, so a cookie kept longer than allowed is refused.
 func TestLoginLasts(t *testing.T) {
-	seal := func(cfg Config) (*http.Cookie, *cookieJar) {
-		k, err := newCookieKeys(cfg)
-		require.NoError(t, err)
-		j := newCookieJar(cfg, k)
+	seal := func(cfg Config) (*http.Cookie, *loginCookie) {
+		l := testLoginCookie(t, cfg)
 		w := httptest.NewRecorder()
-		require.NoError(t, j.setLogin(w, httptest.NewRequest("GET", "/", nil), "tok"))
-		return w.Result().Cookies()[0], j
+		require.NoError(t, l.set(w, httptest.NewRequest("GET", "/", nil), "tok"))
+		return w.Result().Cookies()[0], l
 	}
 	cfg := oauthConfig("http://127.0.0.1:1/hub/api")
 	c, _ := seal(cfg)
 	require.Equal(t, 30*24*3600, c.MaxAge, "30 days by default")
 
-	opts, err := ParseCookieOptions(`{"expires_days": 2}`)
+	opts, err := parseCookieOptions(`{"expires_days": 2}`)
 	require.NoError(t, err)
 	cfg.CookieOptions = opts
 	c, _ = seal(cfg)
 	require.Equal(t, 2*24*3600, c.MaxAge)
 
-	opts, err = ParseCookieOptions(`{"expires_days": null}`)
+	opts, err = parseCookieOptions(`{"expires_days": null}`)
 	require.NoError(t, err)
 	require.True(t, opts.SessionOnly)
 	cfg.CookieOptions = opts
@@ -157,7 +155,7 @@ func TestLoginLasts(t *testing.T) {
 	open := func() error {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-		_, _, err := j.loginToken(r)
+		_, _, err := j.open(r)
 		return err
 	}
 	require.NoError(t, open())

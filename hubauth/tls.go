@@ -24,34 +24,10 @@ import (
 // configuration says); the service then serves plain HTTP and still calls
 // the https API with the pair.
 
-func deploySettings() []Setting {
-	return []Setting{
-		{"JUPYTERHUB_SSL_KEYFILE", "", "internal SSL: the service's private key (PEM), set by the hub"},
-		{"JUPYTERHUB_SSL_CERTFILE", "", "internal SSL: the service's certificate (PEM), set by the hub"},
-		{"JUPYTERHUB_SSL_CLIENT_CA", "", "internal SSL: CA bundle (PEM) the hub API's and the clients' certificates must chain to"},
-		{"HUBAUTH_LISTEN", "(from JUPYTERHUB_SERVICE_URL)", "address to listen on, host:port or :port, when the service URL names one the service cannot bind"},
-	}
-}
-
-// readDeployEnv fills the internal-SSL and listening part of cfg; they are
-// checked in validateDeploy.
-func readDeployEnv(cfg *Config, get func(string) string) {
-	cfg.SSLKeyFile = get("JUPYTERHUB_SSL_KEYFILE")
-	cfg.SSLCertFile = get("JUPYTERHUB_SSL_CERTFILE")
-	cfg.SSLClientCA = get("JUPYTERHUB_SSL_CLIENT_CA")
-	cfg.Listen = get("HUBAUTH_LISTEN")
-}
-
-// validateDeploy reports every problem with the SSL files and the listen
-// address, each naming its variable and, for files, the path. The files
-// are read here, so a service that would fail its first TLS handshake
-// stops at start-up instead.
-func (c Config) validateDeploy(bad func(name, format string, args ...any)) {
-	if c.Listen != "" {
-		if err := CheckListen(c.Listen); err != nil {
-			bad("HUBAUTH_LISTEN", "%v", err)
-		}
-	}
+// checkSSLFiles reports every problem with the internal-SSL files, each
+// naming its variable and the path. The files are read here, so a service
+// that would fail its first TLS handshake stops at start-up instead.
+func (c Config) checkSSLFiles(bad func(name, format string, args ...any)) {
 	switch {
 	case c.SSLKeyFile != "" && c.SSLCertFile == "":
 		bad("JUPYTERHUB_SSL_CERTFILE", "not set, but JUPYTERHUB_SSL_KEYFILE is: internal SSL needs both")
@@ -138,11 +114,11 @@ func (c Config) hubTLS() (*tls.Config, error) {
 	return conf, nil
 }
 
-// ServerTLS is the TLS configuration for serving an https ServiceURL:
+// serverTLS is the TLS configuration for serving an https ServiceURL:
 // the key pair, and, when a CA bundle is given, a client certificate that
 // chains to it is required (the proxy and the hub present theirs). It
 // returns nil, nil when the service URL is not https.
-func (c Config) ServerTLS() (*tls.Config, error) {
+func (c Config) serverTLS() (*tls.Config, error) {
 	if !c.servesTLS() {
 		return nil, nil
 	}

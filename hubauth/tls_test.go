@@ -157,7 +157,7 @@ func TestSSLConfigErrors(t *testing.T) {
 	require.Equal(t, key, cfg.SSLKeyFile)
 	require.Equal(t, cert, cfg.SSLCertFile)
 	require.Equal(t, pki.CA, cfg.SSLClientCA)
-	addr, err := cfg.ListenAddr()
+	addr, err := cfg.listenAddr()
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:10101", addr)
 }
@@ -182,9 +182,9 @@ func TestHubClientInternalSSL(t *testing.T) {
 	cfg := testConfig(tlsHub.URL + "/hub/api")
 	cfg.SSLKeyFile, cfg.SSLCertFile = pki.pair("svc")
 	cfg.SSLClientCA = pki.CA
-	c, err := NewHubClient(cfg)
+	c, err := newHubClient(cfg)
 	require.NoError(t, err)
-	u, err := c.UserForToken(context.Background(), adaToken)
+	u, err := c.userForToken(context.Background(), adaToken)
 	require.NoError(t, err)
 	require.Equal(t, "ada", u.Name)
 
@@ -197,9 +197,9 @@ func TestHubClientInternalSSL(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := cfg
 			mod(&cfg)
-			c, err := NewHubClient(cfg)
+			c, err := newHubClient(cfg)
 			require.NoError(t, err)
-			_, err = c.UserForToken(context.Background(), adaToken)
+			_, err = c.userForToken(context.Background(), adaToken)
 			var he *HubError
 			require.ErrorAs(t, err, &he)
 			require.Equal(t, http.StatusServiceUnavailable, he.HTTPStatus())

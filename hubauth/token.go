@@ -5,19 +5,23 @@ import (
 	"strings"
 )
 
-// MaxTokenLength is the longest token hubauth will pass to the hub. Hub
+// Where a request carries its token, in the hub's order: ?token= (when
+// allowed, or on websockets), then the Authorization header. The login
+// cookie, for OAuth services, comes after both (oauth.go).
+
+// maxTokenLength is the longest token hubauth will pass to the hub. Hub
 // tokens are 32 hex digits; the limit leaves room for other token formats
 // while keeping junk out of the cache and the hub's logs.
-const MaxTokenLength = 1024
+const maxTokenLength = 1024
 
-// SessionCookieName is the cookie in which the hub keeps its login
+// sessionCookieName is the cookie in which the hub keeps its login
 // session id. It is part of the cache key, so logging out at the hub
 // (which changes or clears it) is seen by the service at once.
-const SessionCookieName = "jupyterhub-session-id"
+const sessionCookieName = "jupyterhub-session-id"
 
-// TokenFromHeader returns the token in an "Authorization: token <t>" or
+// tokenFromHeader returns the token in an "Authorization: token <t>" or
 // "Authorization: bearer <t>" header (scheme in any case), or "".
-func TokenFromHeader(r *http.Request) string {
+func tokenFromHeader(r *http.Request) string {
 	h := r.Header.Get("Authorization")
 	i := strings.IndexAny(h, " \t")
 	if i < 0 {
@@ -30,15 +34,10 @@ func TokenFromHeader(r *http.Request) string {
 	return strings.TrimSpace(rest)
 }
 
-// TokenFromQuery returns the ?token= parameter, or "".
-func TokenFromQuery(r *http.Request) string {
-	return r.URL.Query().Get("token")
-}
-
-// IsWebsocket reports whether the browser says this is a websocket request
+// isWebsocket reports whether the browser says this is a websocket request
 // (Sec-Fetch-Mode: websocket). Browsers cannot set headers on websockets,
 // so the hub accepts ?token= on them even when it is otherwise off.
-func IsWebsocket(r *http.Request) bool {
+func isWebsocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Sec-Fetch-Mode"), "websocket")
 }
 
@@ -52,19 +51,19 @@ func tokenFrom(r *http.Request, allowInURL bool) string {
 // tokenSource is tokenFrom that also says whether the token came from the
 // URL, which a sharing link's token does.
 func tokenSource(r *http.Request, allowInURL bool) (token string, fromURL bool) {
-	if allowInURL || IsWebsocket(r) {
-		if t := TokenFromQuery(r); t != "" {
+	if allowInURL || isWebsocket(r) {
+		if t := r.URL.Query().Get("token"); t != "" {
 			return t, true
 		}
 	}
-	return TokenFromHeader(r), false
+	return tokenFromHeader(r), false
 }
 
 // isWebsocketUpgrade reports whether the request opens a websocket: a
 // browser says so with Sec-Fetch-Mode, any client with the Upgrade
 // header (RFC 6455 §4.1).
 func isWebsocketUpgrade(r *http.Request) bool {
-	if IsWebsocket(r) {
+	if isWebsocket(r) {
 		return true
 	}
 	for _, v := range r.Header.Values("Upgrade") {
@@ -94,7 +93,7 @@ func isNavigation(r *http.Request) bool {
 // a header is an error there, which must not become a 5xx here) nor grow
 // the cache with junk the hub would reject anyway.
 func plausibleToken(t string) bool {
-	if t == "" || len(t) > MaxTokenLength {
+	if t == "" || len(t) > maxTokenLength {
 		return false
 	}
 	for i := 0; i < len(t); i++ {
@@ -109,7 +108,7 @@ func plausibleToken(t string) bool {
 // plausible (the cookie is the caller's to forge; it only narrows the cache
 // key, so a bad one is simply ignored).
 func sessionID(r *http.Request) string {
-	v, ok := cookieValue(r, SessionCookieName)
+	v, ok := cookieValue(r, sessionCookieName)
 	if !ok || len(v) > 128 {
 		return ""
 	}

@@ -52,17 +52,17 @@ func TestPlausibleToken(t *testing.T) {
 	require.False(t, plausibleToken("a\x00b"))
 	require.False(t, plausibleToken("a\r\nX-Injected: 1"))
 	require.False(t, plausibleToken("é"))
-	require.False(t, plausibleToken(strings.Repeat("a", MaxTokenLength+1)))
+	require.False(t, plausibleToken(strings.Repeat("a", maxTokenLength+1)))
 }
 
 func TestSessionID(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	require.Equal(t, "", sessionID(r))
-	r.Header.Set("Cookie", SessionCookieName+"=abc123")
+	r.Header.Set("Cookie", sessionCookieName+"=abc123")
 	require.Equal(t, "abc123", sessionID(r))
-	r.Header.Set("Cookie", SessionCookieName+"="+strings.Repeat("x", 200))
+	r.Header.Set("Cookie", sessionCookieName+"="+strings.Repeat("x", 200))
 	require.Equal(t, "", sessionID(r))
-	r.Header.Set("Cookie", "garbage;;==;"+SessionCookieName)
+	r.Header.Set("Cookie", "garbage;;==;"+sessionCookieName)
 	require.Equal(t, "", sessionID(r))
 }
 
@@ -75,7 +75,7 @@ func FuzzTokenFromHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, h string) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header["Authorization"] = []string{h}
-		tok := TokenFromHeader(r)
+		tok := tokenFromHeader(r)
 		if tok == "" {
 			return
 		}

@@ -5,31 +5,100 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 )
 
-// XSRFCookieName is the cookie through which a page's scripts learn the
+// JupyterHub's XSRF rule (4.1 and later) for requests the login cookie
+// authenticates: what is not plain navigation must carry the login's XSRF
+// token, which the page learns from the _xsrf cookie and sends back.
+
+// xsrfCookieName is the cookie through which a page's scripts learn the
 // XSRF token to send back, as with JupyterHub's own pages.
-const XSRFCookieName = "_xsrf"
+const xsrfCookieName = "_xsrf"
 
-// ErrXSRF: a request authenticated by the login cookie that is not plain
-// navigation came without the XSRF token (or with a wrong one), so it may
-// have been sent by another site riding on the browser's cookie.
-var ErrXSRF = errors.New("XSRF check failed: send the value of the _xsrf cookie in an X-XSRFToken header or an _xsrf form field")
+// xsrfTokens makes, checks and offers the XSRF tokens of a service's
+// logins.
+type xsrfTokens struct {
+	key []byte
+	jar *cookieJar
+	// path is the _xsrf cookie's: the service's prefix even with __Host-
+	// login cookies (which must be at /), since the name has no prefix,
+	// and at / every service behind the hub would overwrite every other's.
+	path string
+}
 
-// xsrfToken is the XSRF token for a login: an HMAC of the hub token in the
+func newXSRFTokens(cfg Config, jar *cookieJar, keys *cookieKeys) *xsrfTokens {
+	return &xsrfTokens{key: keys.xsrf, jar: jar, path: cfg.ServicePrefix}
+}
+
+// token is the XSRF token for a login: an HMAC of the hub token in the
 // login cookie. It needs no storage, every replica computes the same one,
 // and it changes with every login, so a token from an old session is no
 // use.
-func (k *cookieKeys) xsrfToken(hubToken string) string {
-	m := hmac.New(sha256.New, k.xsrf)
+func (x *xsrfTokens) token(hubToken string) string {
+	m := hmac.New(sha256.New, x.key)
 	m.Write([]byte("xsrf\x00"))
 	m.Write([]byte(hubToken))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+type xsrfKey struct{}
+
+// forLogin is the login's XSRF token, computed once per cached hub answer
+// (which belongs to exactly one token) rather than on every request.
+func (x *xsrfTokens) forLogin(u *User, hubToken string) string {
+	return u.Derived(xsrfKey{}, func(*User) any { return x.token(hubToken) }).(string)
+}
+
+// guard applies the rule to a request the login cookie authenticated as
+// u, with hubToken inside: false when the request needed the XSRF token
+// and did not carry it. Otherwise the page is offered the token.
+func (x *xsrfTokens) guard(w http.ResponseWriter, r *http.Request, u *User, hubToken string) bool {
+	want := x.forLogin(u, hubToken)
+	if needsXSRFCheck(r) && !checkXSRF(r, want) {
+		return false
+	}
+	x.offer(w, r, want)
+	return true
+}
+
+// offer gives the page the XSRF token of this login in a cookie its
+// scripts can read, unless the browser has it already.
+func (x *xsrfTokens) offer(w http.ResponseWriter, r *http.Request, want string) {
+	if hasCookie(r, xsrfCookieName, want) {
+		return
+	}
+	c := x.jar.cookie(r, xsrfCookieName, want)
+	c.HttpOnly = false
+	c.Path = x.path
+	http.SetCookie(w, c)
+}
+
+// clear tells the browser to drop the _xsrf cookie.
+func (x *xsrfTokens) clear(w http.ResponseWriter, r *http.Request) {
+	c := x.jar.cookie(r, xsrfCookieName, "")
+	c.Path = x.path
+	c.HttpOnly = false
+	c.MaxAge = -1
+	http.SetCookie(w, c)
+}
+
+// XSRFToken returns the token a cookie-authenticated request must send
+// back (as an _xsrf form field, or an X-XSRFToken header) unless it is
+// plain navigation; for handlers that render forms. It is "" for requests
+// not authenticated by the login cookie, which need none.
+func (o *OAuth) XSRFToken(r *http.Request) string {
+	if tokenFrom(r, o.auth.cfg.AllowTokenInURL) != "" {
+		return ""
+	}
+	token, _, err := o.login.open(r)
+	if err != nil || token == "" {
+		return ""
+	}
+	return o.xsrf.token(token)
 }
 
 // needsXSRFCheck applies JupyterHub's rule (4.1 and later) to a request
@@ -39,7 +108,7 @@ func (k *cookieKeys) xsrfToken(hubToken string) string {
 // Everything else, every unsafe method and any cross-origin fetch, must
 // prove it came from a page of ours.
 func needsXSRFCheck(r *http.Request) bool {
-	if IsWebsocket(r) {
+	if isWebsocket(r) {
 		return false
 	}
 	read := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions

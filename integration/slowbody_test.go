@@ -12,13 +12,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hubauth-go/whoami/hubauth"
 	"github.com/hubauth-go/whoami/internal/hubtest"
 )
 
+// bodyTimeout is how long hubauth.Server gives a request's body to
+// arrive, unless told otherwise.
+const bodyTimeout = 30 * time.Second
+
 // Slow request bodies cannot hold the commands' connections: many POSTs
 // whose bodies arrive a byte every two seconds are all cut once
-// hubauth.DefaultBodyTimeout has passed, and the service's open files go
+// bodyTimeout has passed, and the service's open files go
 // back to what they were. (Before, such connections were held for as long
 // as the client kept sending.) The service needs no hub for this: a request
 // without a token is refused without asking it.
@@ -81,7 +84,7 @@ func TestCommandCutsSlowBodies(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			_ = conn.SetReadDeadline(time.Now().Add(hubauth.DefaultBodyTimeout + 15*time.Second))
+			_ = conn.SetReadDeadline(time.Now().Add(bodyTimeout + 15*time.Second))
 			_, err := io.Copy(io.Discard, conn)
 			if err == nil || !strings.Contains(err.Error(), "timeout") {
 				cut <- time.Since(start)
@@ -105,11 +108,11 @@ func TestCommandCutsSlowBodies(t *testing.T) {
 		require.Positive(t, d, "a connection was still held %s after the body timeout", 15*time.Second)
 		slowest = max(slowest, d)
 	}
-	require.Less(t, slowest, hubauth.DefaultBodyTimeout+10*time.Second)
+	require.Less(t, slowest, bodyTimeout+10*time.Second)
 	require.Eventually(t, func() bool { return openFiles() <= before+2 }, 5*time.Second, 100*time.Millisecond,
 		"open files back to %d", before)
 	t.Logf("%d slow bodies: %d open files and %s resident while held (%d and %s before); all cut by %s (bound %s); after: %d open files, %s",
-		clients, held, rssHeld, before, rssBefore, slowest.Round(time.Millisecond), hubauth.DefaultBodyTimeout, openFiles(), rss())
+		clients, held, rssHeld, before, rssBefore, slowest.Round(time.Millisecond), bodyTimeout, openFiles(), rss())
 	wg.Wait()
 	require.True(t, svc.Running())
 }

@@ -13,6 +13,9 @@
 // forge. Run it with -h for the flags and environment variables.
 package main
 
-import "github.com/hubauth-go/whoami/internal/proxycmd"
+import (
+	"github.com/hubauth-go/whoami/internal/proxycmd"
+	"github.com/hubauth-go/whoami/internal/service"
+)
 
-func main() { proxycmd.Main() }
+func main() { service.Main(proxycmd.Command()) }

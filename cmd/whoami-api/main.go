@@ -9,17 +9,21 @@
 package main
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/hubauth-go/whoami/hubauth"
+	"github.com/hubauth-go/whoami/internal/service"
 	"github.com/hubauth-go/whoami/internal/whoami"
 )
 
 func main() {
-	whoami.Main("whoami-api",
-		"A JupyterHub service that answers requests carrying a hub token\n"+
+	service.Main(service.Command{
+		Name: "whoami-api",
+		About: "A JupyterHub service that answers requests carrying a hub token\n" +
 			"(Authorization: token <token>) with the caller's model as JSON.",
-		func(a *hubauth.Authenticator) (func(http.Handler) http.Handler, error) {
-			return a.Middleware, nil
-		})
+		Start: func(_ context.Context, s *service.Service) (http.Handler, error) {
+			return hubauth.UnderPrefix(s.Config.ServicePrefix, s.Auth.Middleware(whoami.Handler())), nil
+		},
+	})
 }

@@ -6,26 +6,31 @@
 //
 // Requests with an Authorization: token header are answered too, without
 // a login. {prefix}logout (e.g. /services/whoami-oauth/logout) ends the
-// login and sends the browser on to the hub's logout page. It reads its settings from the JUPYTERHUB_* environment variables
-// the hub gives the services it launches; run it with -h for the list.
+// login and sends the browser on to the hub's logout page. It reads its
+// settings from the JUPYTERHUB_* environment variables the hub gives the
+// services it launches; run it with -h for the list.
 package main
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/hubauth-go/whoami/hubauth"
+	"github.com/hubauth-go/whoami/internal/service"
 	"github.com/hubauth-go/whoami/internal/whoami"
 )
 
 func main() {
-	whoami.Main("whoami-oauth",
-		"A JupyterHub service that logs browsers in through the hub's OAuth\n"+
+	service.Main(service.Command{
+		Name: "whoami-oauth",
+		About: "A JupyterHub service that logs browsers in through the hub's OAuth\n" +
 			"provider and shows them their model as JSON.",
-		func(a *hubauth.Authenticator) (func(http.Handler) http.Handler, error) {
-			o, err := hubauth.NewOAuth(a)
+		Start: func(_ context.Context, s *service.Service) (http.Handler, error) {
+			login, err := hubauth.NewOAuth(s.Auth)
 			if err != nil {
 				return nil, err
 			}
-			return o.Middleware, nil
-		})
+			return hubauth.UnderPrefix(s.Config.ServicePrefix, login.Middleware(whoami.Handler())), nil
+		},
+	})
 }

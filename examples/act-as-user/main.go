@@ -100,7 +100,7 @@ func home(auth *hubauth.Authenticator) http.Handler {
 			servers = append(servers, name)
 		}
 		slices.Sort(servers)
-		_, isAdmin := hubauth.GrantedScope(u.Scopes, []string{AdminScope})
+		isAdmin := u.HasScope(AdminScope)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(map[string]any{

@@ -19,7 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hubauth-go/whoami/hubauth"
-	"github.com/hubauth-go/whoami/internal/whoami"
+	shell "github.com/hubauth-go/whoami/internal/service"
 )
 
 // values is the part of the zero-to-jupyterhub chart's values that
@@ -207,9 +207,9 @@ func TestExample(t *testing.T) {
 	require.Equal(t, []string{"access:services!service=whoami-oauth"}, cfg.AccessScopes)
 	auth, err := hubauth.New(cfg)
 	require.NoError(t, err)
-	login, err := hubauth.NewOAuth(auth)
+	_, err = hubauth.NewOAuth(auth)
 	require.NoError(t, err)
-	require.Equal(t, "/services/whoami-oauth/oauth_callback", login.CallbackPath(), "the redirect URI the hub gives the service's OAuth client")
+	require.Equal(t, "/services/whoami-oauth/oauth_callback", cfg.OAuthCallbackURL, "the redirect URI the hub gives the service's OAuth client")
 	require.Less(t, cfg.HubTimeout, time.Duration(c.ReadinessProbe.TimeoutSeconds)*time.Second,
 		"a readiness check may take the hub timeout; the probe waits longer")
 
@@ -225,7 +225,7 @@ func TestExample(t *testing.T) {
 	require.True(t, routed, "the Service has the port of config.yaml's url")
 
 	// Every variable is one the commands read and the README documents.
-	known := map[string]bool{whoami.MetricsListenEnv: true}
+	known := map[string]bool{shell.MetricsListenEnv: true}
 	for _, s := range hubauth.Settings() {
 		known[s.Name] = true
 	}

@@ -1,6 +1,6 @@
 // Package hubmetrics counts what a [hubauth.Authenticator] does in
-// Prometheus metrics, and serves them with the two probes an orchestrator
-// asks a service for, on an operations listener of its own.
+// Prometheus metrics, to be served on an operations listener of its own
+// (beside the probes of package hubauth/probe).
 //
 // hubauth reports through a [hubauth.Observer] and depends on no metrics
 // library; this package is the Prometheus side (github.com/prometheus/client_golang).
@@ -12,8 +12,9 @@
 //	...
 //	auth, err := hubauth.New(cfg, hubauth.WithObserver(m.Observer()))
 //	...
-//	ops := hubmetrics.Handler(hubmetrics.Ops{Gatherer: reg, Ready: hubmetrics.HubReady(auth)})
-//	go http.Serve(opsListener, ops) // /metrics, /healthz, /readyz
+//	ops := http.NewServeMux()
+//	ops.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+//	go http.Serve(opsListener, ops)
 //
 // The metrics:
 //

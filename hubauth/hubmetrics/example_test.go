@@ -1,19 +1,22 @@
 package hubmetrics_test
 
 import (
+	"context"
 	"log"
 	"net"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hubauth-go/whoami/hubauth"
 	"github.com/hubauth-go/whoami/hubauth/hubmetrics"
+	"github.com/hubauth-go/whoami/hubauth/probe"
 )
 
-// A service counts what hubauth does and serves the metrics and probes on
-// a port of their own, which the hub's proxy never routes.
+// A service counts what hubauth does and serves the metrics, with the
+// probes, on a port of their own, which the hub's proxy never routes.
 func Example() {
 	cfg, err := hubauth.FromEnv()
 	if err != nil {
@@ -35,10 +38,10 @@ func Example() {
 		log.Fatal(err)
 	}
 	go func() {
-		log.Fatal(http.Serve(ops, hubmetrics.Handler(hubmetrics.Ops{
-			Gatherer: reg,
-			Ready:    hubmetrics.HubReady(auth), // /readyz: the hub's API answers
-		})))
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		mux.Handle("/", probe.Handler(auth.Ready, 0)) // /healthz, and /readyz: the hub's API answers
+		log.Fatal(http.Serve(ops, mux))
 	}()
 
 	mux := http.NewServeMux()
@@ -46,9 +49,9 @@ func Example() {
 		func(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte("hello " + hubauth.UserFromContext(r.Context()).Name))
 		})))
-	addr, err := cfg.ListenAddr()
+	srv, err := hubauth.NewServer(cfg, mux)
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Fatal(http.ListenAndServe(addr, mux))
+	log.Fatal(srv.ListenAndServe(context.Background()))
 }

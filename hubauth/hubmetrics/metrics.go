@@ -24,10 +24,19 @@ type Metrics struct {
 	loginsFailed   prometheus.Counter
 }
 
-// HubCallBuckets are the histogram buckets of hub call durations, in
+// hubCallBuckets are the histogram buckets of hub call durations, in
 // seconds: a hub on the same network answers in milliseconds, and the
 // default time limit (HUBAUTH_HUB_TIMEOUT) is 10 s.
-var HubCallBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+func hubCallBuckets() []float64 {
+	return []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+}
+
+// outcomes are the outcomes hubauth decides requests with, each counted
+// from zero so that a rate over it works before the first refusal.
+func outcomes() []hubauth.Outcome {
+	return []hubauth.Outcome{hubauth.OutcomeAdmitted, hubauth.OutcomeNoToken, hubauth.OutcomeRefused,
+		hubauth.OutcomeForbidden, hubauth.OutcomeHubError}
+}
 
 // New makes the metrics and registers them on reg. It fails when reg
 // already holds metrics of these names (a second Authenticator: see the
@@ -46,7 +55,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		hubCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "hubauth_hub_request_duration_seconds",
 			Help:    "Calls to the JupyterHub API and how long the hub took to answer, by method, path (relative to the API URL) and result (the HTTP status, or timeout, canceled, unreachable).",
-			Buckets: HubCallBuckets,
+			Buckets: hubCallBuckets(),
 		}, []string{"method", "path", "result"}),
 		cacheHits:      counter("hubauth_cache_hits_total", "Token lookups answered from the cache of hub answers."),
 		cacheMisses:    counter("hubauth_cache_misses_total", "Token lookups the cache could not answer (the hub was asked, or a call under way for the same token waited for)."),
@@ -55,9 +64,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		loginsFinished: counter("hubauth_oauth_logins_finished_total", "OAuth logins that ended with the login cookie set."),
 		loginsFailed:   counter("hubauth_oauth_logins_failed_total", "OAuth callbacks that could not finish the login."),
 	}
-	// Every outcome is there from the start, at zero, so a rate over it
-	// works before the first refusal.
-	for _, o := range hubauth.Outcomes() {
+	for _, o := range outcomes() {
 		m.requests[o] = requests.WithLabelValues(string(o))
 	}
 	for _, c := range []prometheus.Collector{requests, m.hubCalls, m.cacheHits, m.cacheMisses,
@@ -72,10 +79,14 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 // Observer returns the hubauth.Observer that counts into m.
 func (m *Metrics) Observer() *hubauth.Observer {
 	return &hubauth.Observer{
-		Request: m.request,
-		HubCall: m.hubCall,
-		Cache:   m.cache,
-		Login:   m.login,
+		Request:       m.request,
+		HubCall:       m.hubCall,
+		CacheHit:      m.cacheHits.Inc,
+		CacheMiss:     m.cacheMisses.Inc,
+		CacheEviction: m.cacheEvictions.Inc,
+		LoginStarted:  func(context.Context) { m.loginsStarted.Inc() },
+		LoginFinished: func(context.Context) { m.loginsFinished.Inc() },
+		LoginFailed:   func(context.Context, error) { m.loginsFailed.Inc() },
 	}
 }
 
@@ -103,27 +114,5 @@ func Result(c hubauth.HubCall) string {
 		return "canceled"
 	default:
 		return "unreachable"
-	}
-}
-
-func (m *Metrics) cache(e hubauth.CacheEvent) {
-	switch e {
-	case hubauth.CacheHit:
-		m.cacheHits.Inc()
-	case hubauth.CacheMiss:
-		m.cacheMisses.Inc()
-	case hubauth.CacheEviction:
-		m.cacheEvictions.Inc()
-	}
-}
-
-func (m *Metrics) login(_ context.Context, e hubauth.LoginEvent, _ error) {
-	switch e {
-	case hubauth.LoginStarted:
-		m.loginsStarted.Inc()
-	case hubauth.LoginFinished:
-		m.loginsFinished.Inc()
-	case hubauth.LoginFailed:
-		m.loginsFailed.Inc()
 	}
 }

@@ -12,11 +12,12 @@ import (
 // goes once the hub's answer is cached.
 func BenchmarkProxy(b *testing.B) {
 	up := newUpstream(b)
-	p, err := New(Options{Upstream: up.url(b), Prefix: "/services/app/", StripPrefix: true, TrustForwarded: true, LoginCookie: "service-app"})
+	auth := testAuth(b)
+	p, err := New(auth, Options{Upstream: up.url(b), StripPrefix: true, TrustForwarded: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	front := httptest.NewServer(testAuth(b).Middleware(p))
+	front := httptest.NewServer(auth.Middleware(p))
 	defer front.Close()
 	client := front.Client()
 	req, _ := http.NewRequest("GET", front.URL+"/services/app/page?x=1", nil)

@@ -1,6 +1,7 @@
 package hubproxy_test
 
 import (
+	"context"
 	"log"
 	"net/http"
 	"net/url"
@@ -25,21 +26,20 @@ func Example() {
 		log.Fatal(err)
 	}
 	upstream, _ := url.Parse("http://127.0.0.1:9000")
-	proxy, err := hubproxy.New(hubproxy.Options{
+	proxy, err := hubproxy.New(auth, hubproxy.Options{
 		Upstream:       upstream,
-		Prefix:         cfg.ServicePrefix,
 		StripPrefix:    true, // the app thinks it lives at "/"
 		TrustForwarded: true, // behind the hub's configurable-http-proxy
-		LoginCookie:    login.CookieName(),
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	addr, err := cfg.ListenAddr()
+	srv, err := hubauth.NewServer(cfg, login.Middleware(proxy))
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Fatal(http.ListenAndServe(addr, login.Middleware(proxy)))
+	srv.MaxBodyBytes = -1 // uploads stream through to the app
+	log.Fatal(srv.ListenAndServe(context.Background()))
 }
 
 // Forward auth for an ingress that proxies to the app itself: nginx's
@@ -59,7 +59,7 @@ func ExampleProxy_ForwardAuth() {
 		log.Fatal(err)
 	}
 	upstream, _ := url.Parse("http://127.0.0.1:9000")
-	proxy, err := hubproxy.New(hubproxy.Options{Upstream: upstream, Prefix: cfg.ServicePrefix})
+	proxy, err := hubproxy.New(auth, hubproxy.Options{Upstream: upstream})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/hubauth-go/whoami/hubauth"
 )
 
 // The identity headers the app receives, named as oauth2-proxy names them.
@@ -45,26 +43,12 @@ func scrubForgeable(h http.Header) {
 	}
 }
 
-// credentialNames tells scrubCredentials which cookies are the hub's.
-type credentialNames struct {
-	login string // the login cookie; its state cookies are login + "-oauth-state…"
-}
-
-func (c credentialNames) isHubCookie(name string) bool {
-	switch {
-	case name == hubauth.XSRFCookieName, name == hubauth.SessionCookieName:
-		return true
-	case c.login != "" && (name == c.login || strings.HasPrefix(name, c.login+"-oauth-state")):
-		return true
-	}
-	return false
-}
-
 // scrubCredentials removes the caller's hub credentials from an outbound
 // request: Authorization values with a token or bearer scheme, every
 // ?token= parameter, and the hub's cookies. Everything else is kept byte
 // for byte, so the app's own cookies and query reach it as sent.
-func scrubCredentials(out *http.Request, names credentialNames) {
+// isHubCookie tells the hub's cookies ([hubauth.Authenticator.IsHubCookie]).
+func scrubCredentials(out *http.Request, isHubCookie func(name string) bool) {
 	if vs := out.Header.Values("Authorization"); len(vs) > 0 {
 		kept := vs[:0:0]
 		for _, v := range vs {
@@ -80,7 +64,7 @@ func scrubCredentials(out *http.Request, names credentialNames) {
 	if vs := out.Header.Values("Cookie"); len(vs) > 0 {
 		var kept []string
 		for _, v := range vs {
-			if f := filterCookieHeader(v, names.isHubCookie); f != "" {
+			if f := filterCookieHeader(v, isHubCookie); f != "" {
 				kept = append(kept, f)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func fakeHub(t testing.TB) *httptest.Server {
 		bobToken: {"kind": "user", "name": "bob", "groups": []string{}, "scopes": []string{"read:users:name!user=bob"}},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := hubauth.TokenFromHeader(r)
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "token ")
 		m, ok := models[tok]
 		if r.URL.Path != "/hub/api/user" || !ok {
 			w.WriteHeader(http.StatusForbidden)
@@ -52,6 +53,7 @@ func testAuth(t testing.TB) *hubauth.Authenticator {
 		APIURL:        hub.URL + "/hub/api",
 		APIToken:      "service-token",
 		ServiceName:   "app",
+		ClientID:      "service-app",
 		ServicePrefix: "/services/app/",
 		BaseURL:       "/",
 		HubPrefix:     "/hub/",
@@ -117,7 +119,3 @@ func (u *recordingUpstream) url(t testing.TB) *url.URL {
 	require.NoError(t, err)
 	return p
 }
-
-// tokenFromHeader is the TokenFor the tests inject: the token of the
-// Authorization header, which is how the fake-hub tests authenticate.
-func tokenFromHeader(r *http.Request) string { return hubauth.TokenFromHeader(r) }

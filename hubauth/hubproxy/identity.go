@@ -26,7 +26,7 @@ func (p *Proxy) setIdentity(h http.Header, r *http.Request) {
 		}
 	}
 	if p.opts.PassAccessToken {
-		if t := p.opts.TokenFor(r); t != "" && validHeaderValue(t) {
+		if t := hubauth.TokenFromContext(r.Context()); t != "" && validHeaderValue(t) {
 			h.Set(HeaderAccessToken, t)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,10 +23,8 @@ type Options struct {
 	// Upstream is the app's base URL, e.g. http://127.0.0.1:9000. A path in
 	// it is put in front of every request's path.
 	Upstream *url.URL
-	// Prefix is the public path the proxy serves, e.g. /services/app/ (the
-	// service's JUPYTERHUB_SERVICE_PREFIX); "" means "/".
-	Prefix string
-	// StripPrefix removes Prefix from the path before proxying, so an app
+	// StripPrefix removes the service's prefix (JUPYTERHUB_SERVICE_PREFIX,
+	// e.g. /services/app/) from the path before proxying, so an app
 	// that thinks it lives at "/" works; the app then finds the prefix in
 	// X-Forwarded-Prefix. Apps that take a base URL setting want the full
 	// path instead.
@@ -38,20 +37,15 @@ type Options struct {
 	// PassUserModel sends the hub's model of the caller as one line of
 	// ASCII JSON in X-Forwarded-User-Model.
 	PassUserModel bool
-	// PassAccessToken sends the caller's own hub token in
-	// X-Forwarded-Access-Token, so the app can call the hub as the caller.
-	// TokenFor must then find it.
+	// PassAccessToken sends the caller's own hub token
+	// ([hubauth.TokenFromContext]) in X-Forwarded-Access-Token, so the app
+	// can call the hub as the caller.
 	PassAccessToken bool
-	// TokenFor returns the hub token the request was admitted with, for
-	// PassAccessToken.
-	TokenFor func(*http.Request) string
 	// KeepCredentials passes the caller's hub credentials (token
-	// Authorization header, ?token=, login and _xsrf cookies) to the app
-	// as they came. Off, they are removed.
+	// Authorization header, ?token=, the login, state and _xsrf cookies
+	// and the hub's session id) to the app as they came. Off, they are
+	// removed.
 	KeepCredentials bool
-	// LoginCookie is the name of the login cookie (hubauth.OAuth's
-	// CookieName), removed with its state cookies unless KeepCredentials.
-	LoginCookie string
 	// Ready, when set, reports whether the app has come up; while it has
 	// not, a failed request is answered 503 rather than 502.
 	Ready func() bool
@@ -63,36 +57,39 @@ type Options struct {
 }
 
 // Proxy is an http.Handler that sends admitted requests to the app. It
-// must run behind hubauth's middleware ([hubauth.OAuth.Middleware] or
-// [hubauth.Authenticator.Middleware]), which decides who gets through.
+// must run behind the middleware of the Authenticator it was built with
+// ([hubauth.OAuth.Middleware] or [hubauth.Authenticator.Middleware]),
+// which decides who gets through.
 type Proxy struct {
-	opts   Options
-	prefix string // with trailing slash
-	bare   string // prefix without trailing slash, "" for "/"
-	rp     *httputil.ReverseProxy
-	logger *slog.Logger
+	opts    Options
+	auth    *hubauth.Authenticator
+	bare    string // the service prefix without trailing slash, "" for "/"
+	rp      *httputil.ReverseProxy
+	handler http.Handler
+	logger  *slog.Logger
 }
 
-// New builds a Proxy, checking the options.
-func New(opts Options) (*Proxy, error) {
-	if err := checkUpstream(opts.Upstream); err != nil {
-		return nil, err
+// New builds a Proxy for the service auth authenticates the callers of,
+// at the service's prefix (JUPYTERHUB_SERVICE_PREFIX), checking the
+// options.
+func New(auth *hubauth.Authenticator, opts Options) (*Proxy, error) {
+	if auth == nil {
+		return nil, errors.New("hubproxy: no Authenticator: the proxy runs behind its middleware")
 	}
-	if opts.Prefix == "" {
-		opts.Prefix = "/"
+	if opts.Upstream == nil {
+		return nil, errors.New("hubproxy: no upstream: give the app's URL, e.g. http://127.0.0.1:9000")
 	}
-	if !strings.HasPrefix(opts.Prefix, "/") || !strings.HasSuffix(opts.Prefix, "/") {
-		return nil, fmt.Errorf("hubproxy: prefix must start and end with '/', got %q", opts.Prefix)
+	if err := CheckUpstream(opts.Upstream); err != nil {
+		return nil, fmt.Errorf("hubproxy: upstream: %w", err)
 	}
-	if opts.PassAccessToken && opts.TokenFor == nil {
-		return nil, errors.New("hubproxy: PassAccessToken needs TokenFor to find the caller's token")
-	}
+	prefix := auth.Config().ServicePrefix
 	p := &Proxy{
 		opts:   opts,
-		prefix: opts.Prefix,
-		bare:   strings.TrimSuffix(opts.Prefix, "/"),
+		auth:   auth,
+		bare:   strings.TrimSuffix(prefix, "/"),
 		logger: opts.Logger,
 	}
+	p.handler = hubauth.UnderPrefix(prefix, http.HandlerFunc(p.serve))
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
 	}
@@ -117,20 +114,25 @@ func New(opts Options) (*Proxy, error) {
 	return p, nil
 }
 
-// checkUpstream says what is wrong with an upstream URL, in words an
-// operator can act on.
-func checkUpstream(u *url.URL) error {
+// CheckUpstream says what is wrong with an app's URL, in words an operator
+// can act on, never repeating a password: it must be http or https, with
+// a host, a port from 1 to 65535 if any, and no credentials, query or
+// fragment.
+func CheckUpstream(u *url.URL) error {
 	switch {
-	case u == nil:
-		return errors.New("hubproxy: no upstream: give the app's URL, e.g. http://127.0.0.1:9000")
 	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("hubproxy: upstream %q: want an http or https URL like http://127.0.0.1:9000", u.Redacted())
+		return fmt.Errorf("want an http or https URL like http://127.0.0.1:9000, got %q", u.Redacted())
 	case u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("hubproxy: upstream %q has no host", u.Redacted())
+		return fmt.Errorf("%q has no host; want a URL like http://127.0.0.1:9000", u.Redacted())
 	case u.User != nil:
-		return fmt.Errorf("hubproxy: upstream %q: credentials in the URL are not supported", u.Redacted())
+		return fmt.Errorf("%q: credentials in the URL are not supported", u.Redacted())
 	case u.RawQuery != "" || u.Fragment != "":
-		return fmt.Errorf("hubproxy: upstream %q: a query or fragment is not supported", u.Redacted())
+		return fmt.Errorf("%q: a query or a fragment is not supported", u.Redacted())
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("bad port in %q", u.Redacted())
+		}
 	}
 	return nil
 }
@@ -152,10 +154,10 @@ func DefaultTransport() *http.Transport {
 // prefix get a 404; a request that reached it without passing hubauth's
 // middleware gets a 500, since that is a wiring mistake.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !p.under(r.URL.Path) {
-		hubauth.WriteJSONError(w, http.StatusNotFound, "not found: this proxy serves "+p.prefix)
-		return
-	}
+	p.handler.ServeHTTP(w, r)
+}
+
+func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	u := hubauth.UserFromContext(r.Context())
 	if u == nil {
 		hubauth.WriteJSONError(w, http.StatusInternalServerError, "hubproxy: the request did not pass hubauth's middleware")
@@ -166,10 +168,6 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.rp.ServeHTTP(w, r)
-}
-
-func (p *Proxy) under(path string) bool {
-	return strings.HasPrefix(path, p.prefix) || (p.bare != "" && path == p.bare)
 }
 
 func groupsValid(gs []string) bool {
@@ -199,7 +197,7 @@ func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	in, out := pr.In, pr.Out
 
-	if p.opts.StripPrefix && p.prefix != "/" {
+	if p.opts.StripPrefix && p.bare != "" {
 		out.URL.Path = "/" + strings.TrimPrefix(strings.TrimPrefix(in.URL.Path, p.bare), "/")
 		out.URL.RawPath = ""
 		if esc := in.URL.EscapedPath(); strings.HasPrefix(esc, p.bare) {
@@ -213,7 +211,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 
 	scrubForgeable(out.Header)
 	if !p.opts.KeepCredentials {
-		scrubCredentials(out, credentialNames{login: p.opts.LoginCookie})
+		scrubCredentials(out, p.auth.IsHubCookie)
 	}
 
 	if p.opts.TrustForwarded {

@@ -17,13 +17,11 @@ import (
 func serve(t *testing.T, up *recordingUpstream, opts Options, req *http.Request) *httptest.ResponseRecorder {
 	t.Helper()
 	opts.Upstream = up.url(t)
-	if opts.Prefix == "" {
-		opts.Prefix = "/services/app/"
-	}
-	p, err := New(opts)
+	auth := testAuth(t)
+	p, err := New(auth, opts)
 	require.NoError(t, err)
 	rec := httptest.NewRecorder()
-	testAuth(t).Middleware(p).ServeHTTP(rec, req)
+	auth.Middleware(p).ServeHTTP(rec, req)
 	return rec
 }
 
@@ -59,7 +57,7 @@ func TestProxyHeaders(t *testing.T) {
 		},
 	}, {
 		name: "the model and the token only when asked",
-		opts: Options{PassUserModel: true, PassAccessToken: true, TokenFor: tokenFromHeader},
+		opts: Options{PassUserModel: true, PassAccessToken: true},
 		path: "/services/app/",
 		check: func(t *testing.T, s seen) {
 			m := s.Header.Get(HeaderUserModel)
@@ -75,7 +73,7 @@ func TestProxyHeaders(t *testing.T) {
 		},
 	}, {
 		name: "hub credentials are removed, the app's own kept byte for byte",
-		opts: Options{LoginCookie: "service-app"},
+		opts: Options{},
 		path: "/services/app/x?a=1&token=" + adaToken + "&b=%2F+x&tok%65n=again&_xsrf=keep",
 		headers: map[string][]string{
 			"Cookie": {"service-app=sealed; app-session=s1; _xsrf=abc; service-app-oauth-state=st; service-app-oauth-state-x1=st2; jupyterhub-session-id=sid; theme=dark=1"},
@@ -225,10 +223,10 @@ func TestProxyRefusals(t *testing.T) {
 
 func TestProxyWithoutMiddleware(t *testing.T) {
 	up := newUpstream(t)
-	p, err := New(Options{Upstream: up.url(t)})
+	p, err := New(testAuth(t), Options{Upstream: up.url(t)})
 	require.NoError(t, err)
 	rec := httptest.NewRecorder()
-	p.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	p.ServeHTTP(rec, httptest.NewRequest("GET", "/services/app/", nil))
 	require.Equal(t, 500, rec.Code)
 	require.Contains(t, rec.Body.String(), "middleware")
 	require.Zero(t, up.count())
@@ -253,13 +251,14 @@ func TestUpstreamDown(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := New(Options{Upstream: dead, Prefix: "/services/app/", Ready: tc.ready})
+			auth := testAuth(t)
+			p, err := New(auth, Options{Upstream: dead, Ready: tc.ready})
 			require.NoError(t, err)
 			req := httptest.NewRequest("GET", "http://hub.example.org/services/app/", nil)
 			req.Header.Set("Authorization", "token "+adaToken)
 			req.Header.Set("Accept", tc.accept)
 			rec := httptest.NewRecorder()
-			testAuth(t).Middleware(p).ServeHTTP(rec, req)
+			auth.Middleware(p).ServeHTTP(rec, req)
 			require.Equal(t, tc.status, rec.Code)
 			require.Contains(t, rec.Body.String(), tc.body)
 			require.Equal(t, tc.ctype, rec.Header().Get("Content-Type"))
@@ -298,12 +297,11 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		{"no host", Options{Upstream: mustURL("http:///x")}, "has no host"},
 		{"a query", Options{Upstream: mustURL("http://127.0.0.1:9000/?a=1")}, "query"},
 		{"credentials", Options{Upstream: mustURL("http://u:secret@127.0.0.1:9000/")}, "credentials"},
-		{"a bad prefix", Options{Upstream: mustURL("http://127.0.0.1:9000"), Prefix: "/x"}, "prefix"},
-		{"a token without TokenFor", Options{Upstream: mustURL("http://127.0.0.1:9000"), PassAccessToken: true}, "TokenFor"},
+		{"a bad port", Options{Upstream: mustURL("http://127.0.0.1:99999/")}, "bad port"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := New(tc.opts)
+			_, err := New(testAuth(t), tc.opts)
 			require.ErrorContains(t, err, tc.want)
 			require.NotContains(t, err.Error(), "secret")
 		})
@@ -311,9 +309,10 @@ func TestNewRefusesBadOptions(t *testing.T) {
 }
 
 func TestForwardAuth(t *testing.T) {
-	p, err := New(Options{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, PassAccessToken: true, TokenFor: tokenFromHeader})
+	auth := testAuth(t)
+	p, err := New(auth, Options{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, PassAccessToken: true})
 	require.NoError(t, err)
-	h := testAuth(t).Identify(p.ForwardAuth())
+	h := auth.Identify(p.ForwardAuth())
 	tests := []struct {
 		name   string
 		auth   string
@@ -370,11 +369,12 @@ func TestStreamsWithoutBuffering(t *testing.T) {
 	}))
 	defer up.Close()
 	u, _ := url.Parse(up.URL)
-	p, err := New(Options{Upstream: u})
+	auth := testAuth(t)
+	p, err := New(auth, Options{Upstream: u})
 	require.NoError(t, err)
-	front := httptest.NewServer(testAuth(t).Middleware(p))
+	front := httptest.NewServer(auth.Middleware(p))
 	defer front.Close()
-	req, _ := http.NewRequest("GET", front.URL+"/sse", nil)
+	req, _ := http.NewRequest("GET", front.URL+"/services/app/sse", nil)
 	req.Header.Set("Authorization", "token "+adaToken)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)

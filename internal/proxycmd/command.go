@@ -1,7 +1,7 @@
-// Package proxycmd is the whole of the hubauth-proxy command: flags,
-// configuration, the app it may start, the handler, and serving until the
-// hub stops it or the app exits. The reusable parts live in hubauth,
-// hubauth/hubproxy and internal/appserver.
+// Package proxycmd is what the hubauth-proxy command adds to the service
+// shell (internal/service): its flags, the app it may start, and the
+// handler that puts the app behind the hub's login. The reusable parts
+// live in hubauth, hubauth/hubproxy and internal/appserver.
 package proxycmd
 
 import (
@@ -10,22 +10,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/hubauth-go/whoami/hubauth"
 	"github.com/hubauth-go/whoami/hubauth/hubproxy"
 	"github.com/hubauth-go/whoami/internal/appserver"
-	"github.com/hubauth-go/whoami/internal/whoami"
+	"github.com/hubauth-go/whoami/internal/service"
 )
 
 // Name is the command's name, in messages and usage.
@@ -45,30 +41,10 @@ type AppExitError struct {
 
 func (e *AppExitError) Error() string { return "the app " + e.How }
 
-// Main runs the command with os.Args and exits: 0 when stopped by the hub
-// (SIGTERM or SIGINT), the app's own status when it exits, 1 with a
-// message naming the problem when it cannot start.
-func Main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	os.Exit(ExitStatus(Run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
-}
+// ExitCode is the status the proxy exits with: the app's.
+func (e *AppExitError) ExitCode() int { return e.Code }
 
-// ExitStatus is the process status for Run's error, printing the error
-// when it is a problem to report.
-func ExitStatus(err error, stderr io.Writer) int {
-	var exit *AppExitError
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &exit):
-		return exit.Code
-	}
-	fmt.Fprintf(stderr, "%s: %v\n", Name, err)
-	return 1
-}
-
-// flags are the command-line settings.
+// flags are the command-line settings of the proxy's own.
 type flags struct {
 	upstream        string
 	stripPrefix     bool
@@ -80,17 +56,9 @@ type flags struct {
 	readyPath       string
 	readyTimeout    time.Duration
 	bodyTimeout     time.Duration
-	metricsListen   *string
-	fs              *flag.FlagSet // to tell a flag given empty from one not given
-	accessLog       bool
 }
 
-func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
-	var f flags
-	fs := flag.NewFlagSet(Name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = usage(stderr, fs)
-	f.fs, f.metricsListen = fs, whoami.MetricsListenFlag(fs)
+func (f *flags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.upstream, "upstream", "",
 		"the app's URL, e.g. http://127.0.0.1:9000. With a command it defaults to http://127.0.0.1:{port}")
 	fs.BoolVar(&f.stripPrefix, "strip-prefix", true,
@@ -110,21 +78,10 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	fs.DurationVar(&f.readyTimeout, "ready-timeout", 30*time.Second, "with a command: how long the app may take to answer")
 	fs.DurationVar(&f.bodyTimeout, "body-timeout", 10*time.Minute,
 		"how long a client may take to send a request body (uploads stream to the app, with no size limit)")
-	fs.BoolVar(&f.accessLog, "access-log", false, "log every request: method, path (never the query), status, duration")
-	if err := fs.Parse(args); err != nil {
-		return f, nil, err
-	}
-	return f, fs.Args(), nil
 }
 
-// Run is the command: it returns when the hub stops it (nil), the app
-// exits (*AppExitError), or something is wrong (every problem found, each
-// naming its flag or variable).
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, command, err := parseFlags(args, stderr)
-	if err != nil {
-		return err
-	}
+// check reports every problem with the flags and the command after them.
+func (f *flags) check(command []string) error {
 	var problems []error
 	if f.upstream == "" && len(command) == 0 {
 		problems = append(problems, errors.New("-upstream: missing: give the app's URL (-upstream http://127.0.0.1:9000), or the command that starts it after -- (hubauth-proxy -- panel serve app.py --port {port})"))
@@ -133,7 +90,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		f.upstream = "http://127.0.0.1:{port}"
 	}
 	if err := checkUpstream(f.upstream, len(command) > 0); err != nil {
-		problems = append(problems, err)
+		problems = append(problems, fmt.Errorf("-upstream: %w", err))
 	}
 	if f.readyPath != "" && !strings.HasPrefix(f.readyPath, "/") {
 		problems = append(problems, fmt.Errorf("-ready-path: want a path starting with /, got %q", f.readyPath))
@@ -147,61 +104,79 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if f.authEndpoint != "" && !strings.HasPrefix(f.authEndpoint, "/") {
 		problems = append(problems, fmt.Errorf("-auth-endpoint: want a path starting with /, got %q", f.authEndpoint))
 	}
-	cfg, err := hubauth.FromEnv()
-	if err != nil {
-		problems = append(problems, err)
-	}
-	activityCfg, err := appserver.ActivityFromEnv(os.LookupEnv)
-	if err != nil {
-		problems = append(problems, err)
-	}
-	// The address (HUBAUTH_LISTEN, else the service URL's) and, under
-	// internal SSL, the TLS the hub's proxy expects, as every service has
-	// them. Uploads stream through to the app, so no size limit; a body
-	// still has to arrive within -body-timeout.
-	srv, err := hubauth.NewServer(cfg, nil)
-	if err != nil && len(problems) == 0 {
-		problems = append(problems, err)
-	}
-	if len(problems) > 0 {
-		return errors.Join(problems...)
-	}
+	return errors.Join(problems...)
+}
 
-	ops, err := whoami.ListenOps(f.fs, *f.metricsListen)
-	if err != nil {
-		return err
+// checkUpstream reads -upstream before any {port} is known.
+func checkUpstream(raw string, withCommand bool) error {
+	if strings.Contains(raw, "{port}") {
+		if !withCommand {
+			return fmt.Errorf("%q has {port}, which only a command after -- fills in", raw)
+		}
+		raw = strings.ReplaceAll(raw, "{port}", "1")
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil)).With("service", serviceLabel(cfg))
-	auth, err := hubauth.New(cfg, hubauth.WithLogger(logger), hubauth.WithObserver(ops.Observer()))
+	u, err := url.Parse(raw)
 	if err != nil {
-		return err
+		return fmt.Errorf("want a URL like http://127.0.0.1:9000, got %q", raw)
 	}
-	login, err := hubauth.NewOAuth(auth)
-	if err != nil {
-		return err
-	}
+	return hubproxy.CheckUpstream(u)
+}
 
-	var app *appserver.App
+// Command is hubauth-proxy, for the service shell.
+func Command() service.Command {
+	var f flags
+	var activity appserver.ActivityConfig
+	return service.Command{
+		Name:     Name,
+		Synopsis: "[flags] [-- command args...]",
+		About:    about,
+		Settings: Settings(),
+		Flags: func(fs *flag.FlagSet) func([]string) error {
+			f.register(fs)
+			return func(command []string) error {
+				var err error
+				activity, err = appserver.ActivityFromEnv(os.LookupEnv)
+				return errors.Join(f.check(command), err)
+			}
+		},
+		Start: func(ctx context.Context, s *service.Service) (http.Handler, error) {
+			return start(ctx, s, f, activity)
+		},
+	}
+}
+
+// start starts the app, if there is a command, waits until it answers,
+// and builds the handler.
+func start(ctx context.Context, s *service.Service, f flags, activityCfg appserver.ActivityConfig) (http.Handler, error) {
+	login, err := hubauth.NewOAuth(s.Auth)
+	if err != nil {
+		return nil, err
+	}
 	ready := new(atomic.Bool)
 	upstreamRaw := f.upstream
-	if len(command) > 0 {
+	var app *appserver.App
+	if command := s.Args; len(command) > 0 {
 		port, err := appserver.FreePort()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		vars := map[string]string{"port": strconv.Itoa(port), "prefix": cfg.ServicePrefix}
+		vars := map[string]string{"port": strconv.Itoa(port), "prefix": s.Config.ServicePrefix}
 		command = appserver.Substitute(command, vars)
 		upstreamRaw = appserver.Substitute([]string{f.upstream}, vars)[0]
-		app, err = appserver.Start(command, os.Environ(), stdout, stderr)
+		app, err = appserver.Start(command, os.Environ(), s.Stdout, s.Stderr)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		logger.Info("started the app", "command", command[0], "pid", app.Pid(), "port", port)
+		s.OnStop(func() { app.Stop(StopGrace) })
+		s.EndWhen(app.Done(), func() error {
+			s.Logger.Warn("the app ended; stopping", "how", app.Describe())
+			return &AppExitError{Code: app.ExitCode(), How: app.Describe()}
+		})
+		s.Logger.Info("started the app", "command", command[0], "pid", app.Pid(), "port", port)
 	}
 	upstream, err := url.Parse(upstreamRaw)
 	if err != nil {
-		stopApp(app)
-		return fmt.Errorf("-upstream: %w", err)
+		return nil, fmt.Errorf("-upstream: %w", err)
 	}
 	if app != nil {
 		readyPath := f.readyPath
@@ -213,88 +188,41 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		readyURL := upstream.Scheme + "://" + upstream.Host + readyPath
 		if err := app.WaitReady(ctx, readyURL, f.readyTimeout); err != nil {
-			stopApp(app)
 			if ctx.Err() != nil {
-				return nil // stopped by the hub while starting
+				return nil, nil // stopped by the hub while starting
 			}
-			return err
+			return nil, err
 		}
-		logger.Info("the app is ready", "url", readyURL)
+		s.Logger.Info("the app is ready", "url", readyURL)
 	}
 	ready.Store(true)
 
-	proxy, err := hubproxy.New(hubproxy.Options{
+	proxy, err := hubproxy.New(s.Auth, hubproxy.Options{
 		Upstream:        upstream,
-		Prefix:          cfg.ServicePrefix,
 		StripPrefix:     f.stripPrefix,
 		TrustForwarded:  f.trustForwarded,
 		PassUserModel:   f.passUserModel,
 		PassAccessToken: f.passAccessToken,
-		TokenFor:        func(r *http.Request) string { return hubauth.TokenFromContext(r.Context()) },
 		KeepCredentials: f.keepCredentials,
-		LoginCookie:     login.CookieName(),
 		Ready:           ready.Load,
-		Logger:          logger,
+		Logger:          s.Logger,
 	})
 	if err != nil {
-		stopApp(app)
-		return err
+		return nil, err
 	}
-
-	activity := appserver.NewActivity(activityCfg, hubSender(auth), logger)
-	handler := Handler(cfg.ServicePrefix, f.authEndpoint, login, proxy, activity)
-	if f.accessLog {
-		handler = whoami.AccessLog(logger, handler)
-	}
-	srv.Handler, srv.Logger = handler, logger
-	srv.MaxBodyBytes, srv.BodyTimeout = -1, f.bodyTimeout
-	ops.Serve(ctx, auth, logger)
-	return serve(ctx, srv, app, activity, logger)
-}
-
-// serve answers until the hub stops the proxy or the app exits, and then
-// makes sure both are down.
-func serve(ctx context.Context, srv *hubauth.Server, app *appserver.App, activity *appserver.Activity, logger *slog.Logger) error {
-	serveCtx, stopServing := context.WithCancel(ctx)
-	defer stopServing()
-	go activity.Run(serveCtx)
-	served := make(chan error, 1)
-	go func() { served <- srv.ListenAndServe(serveCtx) }()
-
-	var appDone <-chan struct{}
-	if app != nil {
-		appDone = app.Done()
-	}
-	select {
-	case <-appDone:
-		logger.Warn("the app ended; stopping", "how", app.Describe())
-		stopServing()
-		<-served
-		app.Stop(StopGrace) // whatever it left in its process group
-		return &AppExitError{Code: app.ExitCode(), How: app.Describe()}
-	case <-ctx.Done():
-		logger.Info("stopping the proxy and the app")
-		if app != nil {
-			app.Stop(StopGrace)
-		}
-		return <-served
-	case err := <-served:
-		stopApp(app)
-		return err
-	}
-}
-
-func stopApp(app *appserver.App) {
-	if app != nil {
-		app.Stop(StopGrace)
-	}
+	activity := appserver.NewActivity(activityCfg, hubSender(s.Auth), s.Logger)
+	s.Go(activity.Run)
+	// Uploads stream through to the app, so no size limit; a body still
+	// has to arrive within -body-timeout.
+	s.Server.MaxBodyBytes, s.Server.BodyTimeout = -1, f.bodyTimeout
+	return Handler(s.Config.ServicePrefix, f.authEndpoint, login, proxy, activity), nil
 }
 
 // Handler routes the proxy's requests: the forward-auth endpoint, if any;
 // everything under the prefix through the hub's login (which also answers
 // the OAuth callback) to the app, counting activity; a JSON 404 elsewhere.
 func Handler(prefix, authEndpoint string, login *hubauth.OAuth, proxy *hubproxy.Proxy, activity *appserver.Activity) http.Handler {
-	app := whoami.UnderPrefix(prefix, login.Middleware(activity.Middleware(proxy)))
+	app := hubauth.UnderPrefix(prefix, login.Middleware(activity.Middleware(proxy)))
 	if authEndpoint == "" {
 		return app
 	}
@@ -306,42 +234,6 @@ func Handler(prefix, authEndpoint string, login *hubauth.OAuth, proxy *hubproxy.
 		}
 		app.ServeHTTP(w, r)
 	})
-}
-
-// checkUpstream reads -upstream before any {port} is known.
-func checkUpstream(raw string, withCommand bool) error {
-	if strings.Contains(raw, "{port}") {
-		if !withCommand {
-			return fmt.Errorf("-upstream: %q has {port}, which only a command after -- fills in", raw)
-		}
-		raw = strings.ReplaceAll(raw, "{port}", "1")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("-upstream: want a URL like http://127.0.0.1:9000, got %q", raw)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("-upstream: want an http or https URL like http://127.0.0.1:9000, got %q", u.Redacted())
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("-upstream: %q has no host; want a URL like http://127.0.0.1:9000", u.Redacted())
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("-upstream: bad port in %q", u.Redacted())
-		}
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("-upstream: %q: credentials, a query or a fragment are not supported", u.Redacted())
-	}
-	return nil
-}
-
-func serviceLabel(cfg hubauth.Config) string {
-	if cfg.ServiceName != "" {
-		return cfg.ServiceName
-	}
-	return cfg.ClientID
 }
 
 // hubSender sends activity reports for URLs under JUPYTERHUB_API_URL

@@ -22,6 +22,7 @@ import (
 	"github.com/hubauth-go/whoami/hubauth/hubproxy"
 	"github.com/hubauth-go/whoami/internal/appserver"
 	"github.com/hubauth-go/whoami/internal/hubtest"
+	"github.com/hubauth-go/whoami/internal/service"
 )
 
 // serviceEnv sets the environment a hub gives a managed service, with
@@ -63,7 +64,7 @@ func (s *syncBuffer) String() string {
 func run(t *testing.T, ctx context.Context, args ...string) (error, string) {
 	t.Helper()
 	var out syncBuffer
-	err := Run(ctx, args, &out, &out)
+	err := service.Run(ctx, Command(), args, &out, &out)
 	return err, out.String()
 }
 
@@ -104,7 +105,7 @@ func TestBadInput(t *testing.T) {
 			err, out := run(t, context.Background(), tc.args...)
 			require.Error(t, err)
 			var msg bytes.Buffer
-			require.Equal(t, 1, ExitStatus(err, &msg), "a problem exits 1")
+			require.Equal(t, 1, service.ExitStatus(Name, err, &msg), "a problem exits 1")
 			require.True(t, strings.HasPrefix(msg.String(), "hubauth-proxy: "), msg.String())
 			for _, w := range tc.want {
 				require.Contains(t, msg.String()+out, w)
@@ -160,7 +161,7 @@ func TestAppExitEndsTheProxy(t *testing.T) {
 	}, 10*time.Second, 50*time.Millisecond)
 	select {
 	case err := <-done:
-		require.Equal(t, 5, ExitStatus(err, &bytes.Buffer{}), "the proxy exits with the app's status: %v", err)
+		require.Equal(t, 5, service.ExitStatus(Name, err, &bytes.Buffer{}), "the proxy exits with the app's status: %v", err)
 	case <-time.After(20 * time.Second):
 		t.Fatal("the proxy did not exit after the app did")
 	}
@@ -192,7 +193,7 @@ func TestStopStopsTheApp(t *testing.T) {
 	select {
 	case err := <-done:
 		require.NoError(t, err)
-		require.Equal(t, 0, ExitStatus(err, &bytes.Buffer{}))
+		require.Equal(t, 0, service.ExitStatus(Name, err, &bytes.Buffer{}))
 	case <-time.After(20 * time.Second):
 		t.Fatal("the proxy did not stop")
 	}
@@ -232,7 +233,7 @@ func TestHandlerRoutes(t *testing.T) {
 	require.NoError(t, err)
 	login, err := hubauth.NewOAuth(auth)
 	require.NoError(t, err)
-	proxy, err := hubproxy.New(hubproxy.Options{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, Prefix: cfg.ServicePrefix})
+	proxy, err := hubproxy.New(auth, hubproxy.Options{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}})
 	require.NoError(t, err)
 	h := Handler(cfg.ServicePrefix, "/_hubauth/auth", login, proxy, appserver.NewActivity(appserver.ActivityConfig{}, nil, nil))
 	tests := []struct {

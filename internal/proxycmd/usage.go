@@ -1,10 +1,7 @@
 package proxycmd
 
 import (
-	"flag"
 	"fmt"
-	"io"
-	"text/tabwriter"
 
 	"github.com/hubauth-go/whoami/hubauth"
 	"github.com/hubauth-go/whoami/internal/appserver"
@@ -30,24 +27,5 @@ func Settings() []hubauth.Setting {
 		{Name: "JUPYTERHUB_ACTIVITY_URL", Default: "", Doc: "where a user's server reports activity (set by the hub); empty: no reports"},
 		{Name: "JUPYTERHUB_ACTIVITY_INTERVAL", Default: fmt.Sprint(appserver.DefaultActivityInterval.Seconds()), Doc: "least seconds between two activity reports"},
 		{Name: "JUPYTERHUB_SERVER_NAME", Default: "", Doc: "the server's name in activity reports; empty for the default server"},
-	}
-}
-
-func usage(out io.Writer, fs *flag.FlagSet) func() {
-	return func() {
-		fmt.Fprintf(out, "Usage: %s [flags] [-- command args...]\n\n%s\n\n", Name, about)
-		fmt.Fprintf(out, "It reads the environment JupyterHub gives services and servers:\n\n")
-		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  VARIABLE\tDEFAULT\tMEANING")
-		for _, s := range append(hubauth.Settings(), Settings()...) {
-			def := s.Default
-			if def == "" {
-				def = "-"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, def, s.Doc)
-		}
-		tw.Flush()
-		fmt.Fprintf(out, "\nFlags:\n")
-		fs.PrintDefaults()
 	}
 }

@@ -1,15 +1,11 @@
-// Package whoami holds what the two whoami commands share: the handler that
-// shows callers their own model, the routing under the service prefix, an
-// access log and usage text. Everything about JupyterHub itself, serving
-// included (timeouts, internal SSL, graceful shutdown), lives in package
-// hubauth.
+// Package whoami is what the two whoami commands serve: the caller's own
+// model, written as JupyterHub's Python whoami example writes it. The
+// commands run it in the service shell (internal/service); everything
+// about JupyterHub itself lives in package hubauth.
 package whoami
 
 import (
-	"log/slog"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/hubauth-go/whoami/hubauth"
 	"github.com/hubauth-go/whoami/internal/pyjson"
@@ -62,48 +58,3 @@ func format(u *hubauth.User) any {
 	body, err := pyjson.Format(u.JSON())
 	return formatted{body, err}
 }
-
-// UnderPrefix serves h for the service prefix and every path below it (and
-// the prefix without its trailing slash); other paths get a JSON 404. The
-// proxy sends the service only its own prefix, so anything else reached the
-// port directly.
-func UnderPrefix(prefix string, h http.Handler) http.Handler {
-	bare := strings.TrimSuffix(prefix, "/")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		if strings.HasPrefix(p, prefix) || (bare != "" && p == bare) {
-			h.ServeHTTP(w, r)
-			return
-		}
-		hubauth.WriteJSONError(w, http.StatusNotFound, "not found: this service serves "+prefix)
-	})
-}
-
-// AccessLog logs one line per request: method, path (never the query,
-// which may hold a token), status and duration.
-func AccessLog(logger *slog.Logger, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(rec, r)
-		logger.Info("request",
-			"method", r.Method,
-			"path", r.URL.Path,
-			"status", rec.status,
-			"duration", time.Since(start).Round(time.Microsecond),
-		)
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the real writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -185,7 +186,7 @@ func TestServerDefaults(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:10101", s.Addr)
 	require.Nil(t, s.TLSConfig)
-	require.Equal(t, int64(DefaultMaxBodyBytes), s.maxBody())
+	require.Equal(t, int64(defaultMaxBodyBytes), s.maxBody())
 
 	cfg.Listen = ":9999"
 	s, err = NewServer(cfg, ok)
@@ -241,4 +242,25 @@ func TestServerInternalSSL(t *testing.T) {
 	stranger := newTestPKI(t)
 	_, err = get(stranger.tlsPair("stranger"))
 	require.Error(t, err, "a certificate from another CA")
+}
+
+// limitBody answers a declared body over the limit with 413 before the
+// handler runs.
+func TestLimitBodyAnswersTooLarge(t *testing.T) {
+	h := limitBody(1<<10, 10*time.Second)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "read it")
+	}))
+	for _, tc := range []struct {
+		size int
+		code int
+		body string
+	}{
+		{100, 200, "read it"},
+		{2000, 413, `{"status":413,"message":"request body too large: 2000 bytes, the limit is 1024"}`},
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(strings.Repeat("x", tc.size))))
+		require.Equal(t, tc.code, w.Code)
+		require.Equal(t, tc.body, w.Body.String())
+	}
 }

@@ -2,9 +2,130 @@ package hubauth
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/gorilla/securecookie"
 )
+
+// loginCookie is the cookie that keeps a browser logged in: the hub token
+// its login got, sealed (encrypted and signed, with the time it was
+// sealed) under the service's login keys, and named after the client id.
+// Opening it is the first step of identifying a browser; the token inside
+// is then checked with the hub like any other (Authenticator.check).
+type loginCookie struct {
+	name   string
+	jar    *cookieJar
+	codecs []securecookie.Codec // newest key first; old ones only open
+	// maxAge is the codecs' age limit in whole seconds, as securecookie
+	// checks it (sealed time + maxAge, inclusive).
+	maxAge      int64
+	lifetime    time.Duration  // the browser's Max-Age
+	sessionOnly bool           // no Max-Age: a browser-session cookie
+	opened      *openedCookies // login cookies already opened; nil: none kept
+}
+
+func newLoginCookie(cfg Config, jar *cookieJar, keys *cookieKeys) *loginCookie {
+	return &loginCookie{
+		name:        loginCookieName(cfg),
+		jar:         jar,
+		codecs:      keys.login,
+		maxAge:      keys.loginMaxAge,
+		lifetime:    cfg.CookieOptions.loginMaxAge(),
+		sessionOnly: cfg.CookieOptions.SessionOnly,
+		opened:      newOpenedCookies(cfg.CacheMaxAge, cfg.CacheSize),
+	}
+}
+
+// set seals the hub token into the login cookie.
+func (l *loginCookie) set(w http.ResponseWriter, r *http.Request, token string) error {
+	v, err := securecookie.EncodeMulti(l.name, token, l.codecs...)
+	if err != nil {
+		return err
+	}
+	c := l.jar.cookie(r, l.name, v)
+	if !l.sessionOnly {
+		c.MaxAge = int(l.lifetime / time.Second)
+	}
+	http.SetCookie(w, c)
+	return nil
+}
+
+// open opens the request's login cookie. present is false when there is
+// none; err is set when there is one that cannot be opened (tampered,
+// expired, or sealed with a key no longer accepted).
+func (l *loginCookie) open(r *http.Request) (token string, present bool, err error) {
+	v, ok := cookieValue(r, l.name)
+	if !ok {
+		return "", false, nil
+	}
+	token, err = l.openValue(v)
+	return token, true, err
+}
+
+// has reports whether the request carries a login cookie, valid or not.
+func (l *loginCookie) has(r *http.Request) bool {
+	_, ok := cookieValue(r, l.name)
+	return ok
+}
+
+// clear tells the browser to drop the login cookie.
+func (l *loginCookie) clear(w http.ResponseWriter, r *http.Request) {
+	l.jar.clear(w, r, l.name)
+}
+
+// maxSealedLen is the longest cookie value securecookie opens (its
+// default MaxLength); longer ones are refused without hashing them.
+const maxSealedLen = 4096
+
+// openValue opens a login cookie value: from the cache of opened cookies
+// when this exact value was opened before and its sealed age has not run
+// out, else with the full check (MAC with each configured key, sealed age,
+// decryption), remembering the value if it passes.
+func (l *loginCookie) openValue(v string) (string, error) {
+	cacheable := l.opened != nil && len(v) <= maxSealedLen
+	var key openedKey
+	if cacheable {
+		key = openedKeyFor(v)
+		if token, ok := l.opened.get(key); ok {
+			return token, nil
+		}
+	}
+	var token string
+	if err := securecookie.DecodeMulti(l.name, v, &token, l.codecs...); err != nil {
+		return "", err
+	}
+	if cacheable {
+		if sealed, ok := sealedAt(v); ok {
+			var until int64 // 0: the age is not limited
+			if l.maxAge > 0 {
+				until = sealed + l.maxAge
+			}
+			l.opened.put(key, token, until)
+		}
+	}
+	return token, nil
+}
+
+// sealedAt reads the time (Unix seconds) a securecookie value was sealed:
+// it is the value's first field, in the clear but under the MAC. Only for
+// values securecookie has just opened.
+func sealedAt(v string) (int64, bool) {
+	b, err := base64.URLEncoding.DecodeString(v)
+	if err != nil {
+		return 0, false
+	}
+	ts, _, ok := strings.Cut(string(b), "|")
+	if !ok {
+		return 0, false
+	}
+	t, err := strconv.ParseInt(ts, 10, 64)
+	return t, err == nil
+}
 
 // openedKey names one login cookie value: SHA-256 over the exact value the
 // browser sent. A value changed in any way (tampered, truncated, sealed

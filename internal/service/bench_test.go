@@ -1,4 +1,4 @@
-package whoami
+package service
 
 import (
 	"log/slog"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hubauth-go/whoami/hubauth"
+	"github.com/hubauth-go/whoami/internal/whoami"
 )
 
 // nopWriter is a ResponseWriter that keeps nothing, so the benchmark
@@ -42,7 +43,7 @@ func BenchmarkServiceCached(b *testing.B) {
 	}
 	defer devnull.Close()
 	logger := slog.New(slog.NewTextHandler(devnull, nil))
-	h := AccessLog(logger, UnderPrefix("/services/whoami/", auth.Middleware(Handler())))
+	h := accessLog(logger, hubauth.UnderPrefix("/services/whoami/", auth.Middleware(whoami.Handler())))
 	req := httptest.NewRequest("GET", "/services/whoami/", nil)
 	req.Header.Set("Authorization", "token 0123456789abcdef0123456789abcdef")
 	w := &nopWriter{h: http.Header{}}

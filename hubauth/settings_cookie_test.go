@@ -90,7 +90,7 @@ func TestParseCookieOptions(t *testing.T) {
 		{`{"secure": "yes"}`, CookieOptions{}, "secure"},
 		{`{"max_age": -5}`, CookieOptions{}, "out of range"},
 	} {
-		got, err := ParseCookieOptions(tc.raw)
+		got, err := parseCookieOptions(tc.raw)
 		if tc.err != "" {
 			require.ErrorContains(t, err, tc.err, tc.raw)
 			continue

@@ -20,9 +20,9 @@ import (
 func sealLogin(t testing.TB, o *OAuth, token string) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	require.NoError(t, o.jar.setLogin(rec, httptest.NewRequest(http.MethodGet, "/", nil), token))
+	require.NoError(t, o.login.set(rec, httptest.NewRequest(http.MethodGet, "/", nil), token))
 	for _, c := range rec.Result().Cookies() {
-		if c.Name == o.jar.login {
+		if c.Name == o.login.name {
 			return c.Value
 		}
 	}
@@ -33,7 +33,7 @@ func sealLogin(t testing.TB, o *OAuth, token string) string {
 // cookieGet is a browser's page load with the given login cookie value.
 func cookieGet(o *OAuth, value string) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, "/services/whoami/", nil)
-	r.AddCookie(&http.Cookie{Name: o.jar.login, Value: value})
+	r.AddCookie(&http.Cookie{Name: o.login.name, Value: value})
 	r.Header.Set("Sec-Fetch-Mode", "navigate")
 	return r
 }
@@ -83,7 +83,7 @@ func TestOpenedCookieCacheRefusesWhileWarm(t *testing.T) {
 		code, user := serveCookie(h, cookieGet(o, genuine))
 		require.Equal(t, http.StatusOK, code)
 		require.Equal(t, "ada", user)
-		_, hit := o.jar.opened.get(openedKeyFor(genuine))
+		_, hit := o.login.opened.get(openedKeyFor(genuine))
 		require.True(t, hit, "the genuine cookie is remembered")
 	}
 
@@ -109,13 +109,13 @@ func TestOpenedCookieCacheRefusesWhileWarm(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			warm(t)
 			require.NotEqual(t, genuine, tc.value)
-			before := o.jar.opened.len()
-			_, _, err := o.jar.loginToken(cookieGet(o, tc.value))
+			before := o.login.opened.len()
+			_, _, err := o.login.open(cookieGet(o, tc.value))
 			require.Error(t, err)
 			code, user := serveCookie(h, cookieGet(o, tc.value))
 			require.Equal(t, http.StatusFound, code, "a page load with a bad login cookie goes to log in")
 			require.Empty(t, user)
-			require.Equal(t, before, o.jar.opened.len(), "a refused cookie is not remembered")
+			require.Equal(t, before, o.login.opened.len(), "a refused cookie is not remembered")
 		})
 	}
 }
@@ -134,18 +134,18 @@ func TestOpenedCookieCacheExpiresWhileWarm(t *testing.T) {
 	code, user := serveCookie(h, cookieGet(o, v))
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "ada", user)
-	require.Equal(t, 1, o.jar.opened.len())
+	require.Equal(t, 1, o.login.opened.len())
 
 	// securecookie accepts up to and including sealed+1; wait past it.
 	time.Sleep(time.Until(time.Unix(sealed+2, 0)) + 50*time.Millisecond)
 	// The full check agrees that it has expired...
 	var tok string
-	require.Error(t, securecookie.DecodeMulti(o.jar.login, v, &tok, o.jar.keys.login...))
+	require.Error(t, securecookie.DecodeMulti(o.login.name, v, &tok, o.login.codecs...))
 	// ...and the warm cache does not answer for it.
 	code, user = serveCookie(h, cookieGet(o, v))
 	require.Equal(t, http.StatusFound, code, "an expired login cookie sends the browser to log in")
 	require.Empty(t, user)
-	require.Equal(t, 0, o.jar.opened.len(), "the expired entry is dropped")
+	require.Equal(t, 0, o.login.opened.len(), "the expired entry is dropped")
 }
 
 func TestOpenedCookiesClock(t *testing.T) {
@@ -215,7 +215,7 @@ func TestOpenedCookieKeyNoLongerConfigured(t *testing.T) {
 				} else {
 					require.Equal(t, http.StatusFound, code)
 					require.Empty(t, user)
-					require.Equal(t, 0, o.jar.opened.len())
+					require.Equal(t, 0, o.login.opened.len())
 				}
 			}
 		})
@@ -229,7 +229,7 @@ func TestOpenedCookieCacheBoundedUnderFlood(t *testing.T) {
 	cfg.CacheSize = 50
 	o := newTestOAuth(t, cfg)
 	genuine := sealLogin(t, o, adaToken)
-	_, _, err := o.jar.loginToken(cookieGet(o, genuine))
+	_, _, err := o.login.open(cookieGet(o, genuine))
 	require.NoError(t, err)
 
 	junk := func(i int) string {
@@ -250,19 +250,19 @@ func TestOpenedCookieCacheBoundedUnderFlood(t *testing.T) {
 	}{{"junk cookies", 5000}} {
 		t.Run(tc.name, func(t *testing.T) {
 			for i := range tc.n {
-				_, _, err := o.jar.loginToken(cookieGet(o, junk(i)))
+				_, _, err := o.login.open(cookieGet(o, junk(i)))
 				require.Error(t, err)
 			}
-			require.Equal(t, 1, o.jar.opened.len(), "junk is never remembered")
-			_, hit := o.jar.opened.get(openedKeyFor(genuine))
+			require.Equal(t, 1, o.login.opened.len(), "junk is never remembered")
+			_, hit := o.login.opened.get(openedKeyFor(genuine))
 			require.True(t, hit, "junk evicts nothing")
 			// Refusing junk costs no more allocations with the cache than
 			// securecookie's own check: hashing the value allocates nothing.
 			j := junk(1)
-			withCache := testing.AllocsPerRun(100, func() { _, _ = o.jar.openLogin(j) })
+			withCache := testing.AllocsPerRun(100, func() { _, _ = o.login.openValue(j) })
 			bare := testing.AllocsPerRun(100, func() {
 				var tok string // escapes into DecodeMulti, as in openLogin
-				_ = securecookie.DecodeMulti(o.jar.login, j, &tok, o.jar.keys.login...)
+				_ = securecookie.DecodeMulti(o.login.name, j, &tok, o.login.codecs...)
 			})
 			require.LessOrEqual(t, withCache, bare)
 		})
@@ -273,14 +273,14 @@ func TestOpenedCookieCacheBoundedUnderFlood(t *testing.T) {
 		// its bound; the least recently used go first.
 		for range 3 * cfg.CacheSize {
 			v := sealLogin(t, o, adaToken)
-			tok, _, err := o.jar.loginToken(cookieGet(o, v))
+			tok, _, err := o.login.open(cookieGet(o, v))
 			require.NoError(t, err)
 			require.Equal(t, adaToken, tok)
-			require.LessOrEqual(t, o.jar.opened.len(), cfg.CacheSize)
+			require.LessOrEqual(t, o.login.opened.len(), cfg.CacheSize)
 		}
-		require.Equal(t, cfg.CacheSize, o.jar.opened.len())
+		require.Equal(t, cfg.CacheSize, o.login.opened.len())
 		// An evicted cookie is still accepted: it is opened again.
-		tok, _, err := o.jar.loginToken(cookieGet(o, genuine))
+		tok, _, err := o.login.open(cookieGet(o, genuine))
 		require.NoError(t, err)
 		require.Equal(t, adaToken, tok)
 	})
@@ -324,7 +324,7 @@ func TestOpenedCookieCacheConcurrent(t *testing.T) {
 		all = append(all, e)
 	}
 	require.Empty(t, all)
-	require.LessOrEqual(t, o.jar.opened.len(), cfg.CacheSize)
+	require.LessOrEqual(t, o.login.opened.len(), cfg.CacheSize)
 }
 
 func TestMaxAgeSeconds(t *testing.T) {
@@ -335,7 +335,7 @@ func TestMaxAgeSeconds(t *testing.T) {
 		{500 * time.Millisecond, 1}, // not 0, which securecookie reads as no limit
 		{time.Second, 1},
 		{1500 * time.Millisecond, 2},
-		{DefaultLoginMaxAge, int64(DefaultLoginMaxAge / time.Second)},
+		{defaultLoginMaxAge, int64(defaultLoginMaxAge / time.Second)},
 	} {
 		require.Equal(t, tc.want, maxAgeSeconds(tc.in), tc.in.String())
 	}
@@ -386,7 +386,7 @@ func FuzzCookieValue(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line1, line2 string) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header["Cookie"] = []string{line1, line2}
-		for _, name := range []string{"a", XSRFCookieName, SessionCookieName} {
+		for _, name := range []string{"a", xsrfCookieName, sessionCookieName} {
 			got, ok := cookieValue(r, name)
 			c, err := r.Cookie(name)
 			if (err == nil) != ok || (ok && c.Value != got) {

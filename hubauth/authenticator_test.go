@@ -179,7 +179,7 @@ func TestMiddlewareCachesAnswers(t *testing.T) {
 	// Another hub session with the same token is asked about afresh.
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Header.Set("Authorization", "token "+adaToken)
-	r.AddCookie(&http.Cookie{Name: SessionCookieName, Value: "other-session"})
+	r.AddCookie(&http.Cookie{Name: sessionCookieName, Value: "other-session"})
 	status, _ := serve(h, r)
 	require.Equal(t, 200, status)
 	require.EqualValues(t, 2, hub.calls.Load())
@@ -217,7 +217,7 @@ func FuzzMiddleware(f *testing.F) {
 	a, err := New(testConfig(hub.apiURL()))
 	require.NoError(f, err)
 	h := a.Middleware(echoUser)
-	f.Add("token "+adaToken, "token=x", SessionCookieName+"=abc")
+	f.Add("token "+adaToken, "token=x", sessionCookieName+"=abc")
 	f.Add("bearer \x7f", "token=%00%0d%0a", "a=b; ;;")
 	f.Add("TOKEN  "+strings.Repeat("a", 2000), "", "")
 	f.Fuzz(func(t *testing.T, authz, query, cookie string) {

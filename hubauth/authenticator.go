@@ -3,6 +3,7 @@ package hubauth
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 )
@@ -10,9 +11,13 @@ import (
 // Authenticator identifies the callers of one service through the hub and
 // decides whether they may use it. It is safe for concurrent use; build one
 // per service with [New].
+//
+// A request's token goes to the answer cache (cache.go), which asks the
+// hub (hubclient.go) only when it has no fresh answer; the answer's scopes
+// are then held against the service's access scopes (scopes.go).
 type Authenticator struct {
 	cfg    Config
-	hub    *HubClient
+	hub    *hubClient
 	cache  *answerCache
 	logger *slog.Logger
 	obs    *Observer // nil: nothing observes (WithObserver)
@@ -32,7 +37,7 @@ func New(cfg Config, opts ...Option) (*Authenticator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	hub, err := NewHubClient(cfg)
+	hub, err := newHubClient(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -60,35 +65,29 @@ func (a *Authenticator) UserForToken(ctx context.Context, sessionID, token strin
 		return nil, ErrInvalidToken
 	}
 	return a.cache.get(ctx, keyFor(sessionID, token), func(ctx context.Context) (*User, error) {
-		return a.hub.UserForToken(ctx, token)
+		return a.hub.userForToken(ctx, token)
 	})
 }
 
-// Allowed reports whether the hub's answer grants access to this service:
+// allowed reports whether the hub's answer grants access to this service:
 // one of the access scopes is granted by the user's scopes, or the service
 // admits any user ([Config.AllowAnyUser]).
-func (a *Authenticator) Allowed(u *User) bool {
+func (a *Authenticator) allowed(u *User) bool {
 	if len(a.cfg.AccessScopes) == 0 {
 		return a.cfg.AllowAnyUser
 	}
-	_, ok := GrantedScope(u.Scopes, a.cfg.AccessScopes)
+	_, ok := grantedScope(u.Scopes, a.cfg.AccessScopes)
 	return ok
 }
 
-// identity is what Identify found: the caller, or why there is none.
-type identity struct {
-	user *User
-	err  error
-	// token is the caller's own hub token (from the request or from inside
-	// the login cookie), for TokenFromContext. Never logged.
-	token string
-	// loginFixes is set when logging in again through the hub would help:
-	// no credentials, or a login cookie the hub no longer accepts.
-	loginFixes bool
+// check identifies token's owner and applies the access scopes.
+func (a *Authenticator) check(ctx context.Context, sessionID, token string) (*User, error) {
+	u, err := a.UserForToken(ctx, sessionID, token)
+	if err == nil && !a.allowed(u) {
+		err = &ForbiddenError{User: u, Needed: a.cfg.AccessScopes}
+	}
+	return u, err
 }
-
-// contextKey is unexported so no other package can read or forge it.
-type contextKey struct{}
 
 // Identify finds who sent the request and stores the answer in its context
 // for [FromContext], [UserFromContext] and [Authenticator.RequireAccess].
@@ -119,24 +118,6 @@ func (a *Authenticator) identifyToken(r *http.Request, token string) *http.Reque
 	return withIdentity(r, id)
 }
 
-// check identifies token's owner and applies the access scopes.
-func (a *Authenticator) check(ctx context.Context, sessionID, token string) (*User, error) {
-	u, err := a.UserForToken(ctx, sessionID, token)
-	if err == nil && !a.Allowed(u) {
-		err = &ForbiddenError{User: u, Needed: a.cfg.AccessScopes}
-	}
-	return u, err
-}
-
-func withIdentity(r *http.Request, id *identity) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), contextKey{}, id))
-}
-
-func identityOf(r *http.Request) (*identity, bool) {
-	id, ok := r.Context().Value(contextKey{}).(*identity)
-	return id, ok
-}
-
 // RequireAccess lets the request through only when its caller may use this
 // service; otherwise it answers with [WriteError]: 403 for no token, a
 // refused token, or missing scopes; 5xx when the hub failed. It runs
@@ -162,47 +143,30 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return a.RequireAccess(next)
 }
 
-// FromContext returns the caller found by Identify when they may use the
-// service; otherwise the user (if the hub identified one) and why not:
-// [ErrNoToken], [ErrInvalidToken], a [*ForbiddenError] or a [*HubError].
-// With [OAuth.Identify] also [ErrXSRF], [ErrLoginCookie] or
-// [ErrWebsocketCookie], always without a user: a request that failed the
-// XSRF check may be another site's, riding on the login cookie.
-func FromContext(ctx context.Context) (*User, error) {
-	id, ok := ctx.Value(contextKey{}).(*identity)
-	if !ok {
-		return nil, errors.New("hubauth: request was not passed through Authenticator.Identify")
-	}
-	return id.user, id.err
-}
-
-// UserFromContext returns the caller when they were identified and may use
-// the service, or nil.
-func UserFromContext(ctx context.Context) *User {
-	u, err := FromContext(ctx)
-	if err != nil {
-		return nil
-	}
-	return u
-}
-
-// TokenFromContext returns the caller's own hub token, the one that
-// identified them: from the Authorization header or ?token=, or the one
-// sealed inside the OAuth login cookie. It is "" unless the caller was
-// identified and admitted (when [UserFromContext] is not nil).
+// HubAPI sends a request to the hub's REST API ({JUPYTERHUB_API_URL}{path},
+// e.g. path "/users/ada") with token, over the same connections (unix
+// socket, TLS) the Authenticator uses. With the caller's own token
+// ([TokenFromContext]) the service acts on the caller's behalf, with what
+// that token may do: for an OAuth login, the scopes the service's
+// oauth_client_allowed_scopes let it ask for.
 //
-// With it a service can call the hub's API on the caller's behalf, with
-// whatever the token may do: for a login through [OAuth] that is what the
-// service's oauth_client_allowed_scopes let it ask for (for instance
-// read:users:groups!user or list:servers!user), beyond the caller's
-// identity. Treat it as the caller's password: send it only to the hub,
-// never log it, never put it in a page.
-func TokenFromContext(ctx context.Context) string {
-	id, ok := ctx.Value(contextKey{}).(*identity)
-	if !ok || id.err != nil || id.user == nil {
-		return ""
-	}
-	return id.token
+// The caller reads and closes the response body. The request, body
+// included, ends with ctx or after HUBAUTH_HUB_TIMEOUT, whichever is first;
+// a status the hub answers is not an error. The token never appears in the
+// error.
+func (a *Authenticator) HubAPI(ctx context.Context, token, method, path string, body io.Reader) (*http.Response, error) {
+	return a.hub.do(ctx, token, method, path, body)
+}
+
+// Ready reports whether the hub's API answers: it asks for the hub's
+// version (GET {API}/, which the hub answers without a token), the
+// cheapest real call there is, which makes it the readiness check of a
+// service. The error is a [*HubError] naming the API URL: the hub could
+// not be reached, did not answer within the hub timeout, or answered
+// something that is not JupyterHub's API (a wrong JUPYTERHUB_API_URL).
+func (a *Authenticator) Ready(ctx context.Context) error {
+	_, err := a.hub.ping(ctx)
+	return err
 }
 
 func (a *Authenticator) logRefusal(r *http.Request, err error) {
@@ -212,7 +176,7 @@ func (a *Authenticator) logRefusal(r *http.Request, err error) {
 	switch {
 	case errors.As(err, &hubErr):
 		a.logger.Error("hub API failure", append(attrs, "status", hubErr.HTTPStatus(), "error", hubErr.Message)...)
-	case errors.As(err, &forbidden):
+	case errors.As(err, &forbidden) && forbidden.User != nil:
 		a.logger.Warn("caller lacks access", append(attrs, "kind", forbidden.User.Kind, "name", forbidden.User.Name)...)
 	default:
 		a.logger.Info("request refused", append(attrs, "reason", err.Error())...)

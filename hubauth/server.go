@@ -14,29 +14,31 @@ import (
 
 // Defaults for [Server]: every bound a zero field leaves to them.
 const (
-	// DefaultReadHeaderTimeout bounds how long a client may take to send a
+	// defaultReadHeaderTimeout bounds how long a client may take to send a
 	// request's headers (and, with TLS, to finish the handshake).
-	DefaultReadHeaderTimeout = 10 * time.Second
-	// DefaultBodyTimeout bounds how long a client may take to send a
+	defaultReadHeaderTimeout = 10 * time.Second
+	// defaultBodyTimeout bounds how long a client may take to send a
 	// request's body, counted from when the handler starts.
-	DefaultBodyTimeout = 30 * time.Second
-	// DefaultIdleTimeout is how long a kept-alive connection may wait for
+	defaultBodyTimeout = 30 * time.Second
+	// defaultIdleTimeout is how long a kept-alive connection may wait for
 	// its next request.
-	DefaultIdleTimeout = 2 * time.Minute
-	// DefaultMaxBodyBytes is the largest request body read: the services
+	defaultIdleTimeout = 2 * time.Minute
+	// defaultMaxBodyBytes is the largest request body read: the services
 	// read at most a small form.
-	DefaultMaxBodyBytes = 1 << 20
-	// DefaultShutdownGrace is how long requests in flight may take to
+	defaultMaxBodyBytes = 1 << 20
+	// defaultShutdownGrace is how long requests in flight may take to
 	// finish once the server is told to stop.
-	DefaultShutdownGrace = 10 * time.Second
+	defaultShutdownGrace = 10 * time.Second
 )
 
 // Server serves a service's handler the way a JupyterHub service is served:
 // on the address the hub expects (or HUBAUTH_LISTEN), over TLS with
 // client certificates under internal SSL, with every read bounded in time
 // and size, and with a graceful shutdown. Build it with [NewServer], or as a
-// literal for other listeners (zero fields take the defaults above), and
-// run it with [Server.ListenAndServe].
+// literal for other listeners (zero fields take the defaults: headers
+// within 10 s, a body within 30 s and at most 1 MiB, idle connections
+// closed after 2 minutes, 10 s for requests in flight to finish), and run
+// it with [Server.ListenAndServe].
 //
 // Slow clients cannot hold connections: the headers must arrive within
 // ReadHeaderTimeout and the body within BodyTimeout of the handler starting,
@@ -48,8 +50,8 @@ type Server struct {
 	Addr string
 	// Handler answers every request; it runs behind the body limits.
 	Handler http.Handler
-	// TLSConfig, when set, makes the server speak TLS: see
-	// [Config.ServerTLS] for the internal-SSL one.
+	// TLSConfig, when set, makes the server speak TLS ([NewServer] sets
+	// the internal-SSL one).
 	TLSConfig *tls.Config
 	// Logger receives start, stop and connection errors; nil discards
 	// them.
@@ -65,15 +67,15 @@ type Server struct {
 	ShutdownGrace time.Duration
 }
 
-// NewServer makes a Server for h on cfg.ListenAddr() (HUBAUTH_LISTEN, else
-// the service URL's host:port), serving TLS with the internal-SSL key pair
+// NewServer makes a Server for h on HUBAUTH_LISTEN, else the service URL's
+// host:port, serving TLS with the internal-SSL key pair
 // and requiring client certificates when the service URL is https.
 func NewServer(cfg Config, h http.Handler) (*Server, error) {
-	addr, err := cfg.ListenAddr()
+	addr, err := cfg.listenAddr()
 	if err != nil {
 		return nil, err
 	}
-	tlsConf, err := cfg.ServerTLS()
+	tlsConf, err := cfg.serverTLS()
 	if err != nil {
 		return nil, err
 	}
@@ -84,21 +86,11 @@ func NewServer(cfg Config, h http.Handler) (*Server, error) {
 // stops taking connections and waits up to ShutdownGrace for requests in
 // flight. It returns nil after a clean shutdown.
 func (s *Server) ListenAndServe(ctx context.Context) error {
-	ln, err := s.Listen()
-	if err != nil {
-		return err
-	}
-	return s.Serve(ctx, ln)
-}
-
-// Listen binds s.Addr, so a caller with several listeners can bind them
-// all before serving any, and stop at once when one address is taken.
-func (s *Server) Listen() (net.Listener, error) {
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", s.Addr, err)
+		return fmt.Errorf("listen on %s: %w", s.Addr, err)
 	}
-	return ln, nil
+	return s.Serve(ctx, ln)
 }
 
 // Serve serves on ln until ctx is done, as ListenAndServe does; it closes ln.
@@ -112,10 +104,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	srv := &http.Server{
-		Handler:           LimitBody(s.maxBody(), or(s.BodyTimeout, DefaultBodyTimeout))(s.Handler),
+		Handler:           limitBody(s.maxBody(), or(s.BodyTimeout, defaultBodyTimeout))(s.Handler),
 		TLSConfig:         s.TLSConfig,
-		ReadHeaderTimeout: or(s.ReadHeaderTimeout, DefaultReadHeaderTimeout),
-		IdleTimeout:       or(s.IdleTimeout, DefaultIdleTimeout),
+		ReadHeaderTimeout: or(s.ReadHeaderTimeout, defaultReadHeaderTimeout),
+		IdleTimeout:       or(s.IdleTimeout, defaultIdleTimeout),
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	scheme := "http"
@@ -137,7 +129,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	grace := or(s.ShutdownGrace, DefaultShutdownGrace)
+	grace := or(s.ShutdownGrace, defaultShutdownGrace)
 	logger.Info("shutting down", "grace", grace)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
@@ -152,7 +144,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) maxBody() int64 {
 	if s.MaxBodyBytes == 0 {
-		return DefaultMaxBodyBytes
+		return defaultMaxBodyBytes
 	}
 	return s.MaxBodyBytes
 }
@@ -164,14 +156,14 @@ func or(d, def time.Duration) time.Duration {
 	return d
 }
 
-// LimitBody bounds request bodies, in size and in time: a Content-Length
+// limitBody bounds request bodies, in size and in time: a Content-Length
 // over maxBytes is answered 413 without reading it, reading past maxBytes
 // fails with *http.MaxBytesError (and closes the connection after the
 // answer), and a body that has not arrived within timeout of the handler
 // starting fails with a timeout, after which the connection is closed.
 // maxBytes < 0 or timeout <= 0 turns that bound off. [Server] applies it
 // to every request.
-func LimitBody(maxBytes int64, timeout time.Duration) func(http.Handler) http.Handler {
+func limitBody(maxBytes int64, timeout time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Body == nil || r.Body == http.NoBody {

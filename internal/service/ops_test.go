@@ -1,17 +1,13 @@
-package whoami
+package service
 
 import (
 	"bytes"
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +20,7 @@ import (
 func parseFlags(t *testing.T, args ...string) (*flag.FlagSet, string) {
 	t.Helper()
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	v := MetricsListenFlag(fs)
+	v := metricsListenFlag(fs)
 	require.NoError(t, fs.Parse(args))
 	return fs, *v
 }
@@ -56,7 +52,7 @@ func TestListenOps(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(MetricsListenEnv, tc.env)
 			fs, v := parseFlags(t, tc.args...)
-			ops, err := ListenOps(fs, v)
+			ops, err := listenOps(fs, v)
 			if tc.error != "" {
 				require.ErrorContains(t, err, tc.error)
 				require.Nil(t, ops)
@@ -65,10 +61,10 @@ func TestListenOps(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tc.on, ops != nil)
 			if ops != nil {
-				require.NotNil(t, ops.Observer())
+				require.NotNil(t, ops.observer())
 				ops.ln.Close()
 			} else {
-				require.Nil(t, ops.Observer(), "off: nothing observes")
+				require.Nil(t, ops.observer(), "off: nothing observes")
 			}
 		})
 	}
@@ -89,22 +85,22 @@ func TestOpsServe(t *testing.T) {
 
 	t.Setenv(MetricsListenEnv, "127.0.0.1:0")
 	fs, v := parseFlags(t)
-	ops, err := ListenOps(fs, v)
+	ops, err := listenOps(fs, v)
 	require.NoError(t, err)
 	auth, err := hubauth.New(hubauth.Config{
 		APIURL: "http://" + hubLn.Addr().String() + "/hub/api", APIToken: "t", ServicePrefix: "/", BaseURL: "/",
 		AccessScopes: []string{"access:services!service=x"}, CacheSize: 10, HubTimeout: time.Second,
-	}, hubauth.WithObserver(ops.Observer()))
+	}, hubauth.WithObserver(ops.observer()))
 	require.NoError(t, err)
 	var logs bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
-	ops.Serve(ctx, auth, slog.New(slog.NewTextHandler(&logs, nil)))
+	ops.serve(ctx, auth, slog.New(slog.NewTextHandler(&logs, nil)))
 	base := "http://" + ops.ln.Addr().String()
 
 	// A request refused without a token, counted.
 	w := &nopWriter{h: http.Header{}}
 	r, _ := http.NewRequest("GET", "/", nil)
-	auth.Middleware(Handler()).ServeHTTP(w, r)
+	auth.Middleware(http.NotFoundHandler()).ServeHTTP(w, r)
 
 	for path, want := range map[string]string{
 		"/healthz": "ok\n",
@@ -131,22 +127,4 @@ func TestOpsServe(t *testing.T) {
 		_, err := net.DialTimeout("tcp", ops.ln.Addr().String(), 100*time.Millisecond)
 		return err != nil
 	}, 5*time.Second, 20*time.Millisecond, "closed when the context ends")
-}
-
-func TestUsageMentionsMetricsListen(t *testing.T) {
-	var out bytes.Buffer
-	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	MetricsListenFlag(fs)
-	Usage(&out, fs, "whoami-x", "About it.")()
-	require.Contains(t, out.String(), "-metrics-listen")
-	require.Contains(t, out.String(), MetricsListenEnv)
-}
-
-// The command's own variable is documented with hubauth's (see
-// TestREADMEListsEverySetting).
-func TestREADMEListsMetricsListen(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	require.NoError(t, err)
-	row := fmt.Sprintf("| `%s` |", MetricsListenEnv)
-	require.True(t, strings.Contains(string(readme), row), "README.md lacks a row %s", row)
 }

@@ -1,4 +1,4 @@
-package whoami
+package service
 
 import (
 	"context"
@@ -7,40 +7,43 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hubauth-go/whoami/hubauth"
 	"github.com/hubauth-go/whoami/hubauth/hubmetrics"
+	"github.com/hubauth-go/whoami/hubauth/probe"
 )
 
 // MetricsListenEnv names the variable that turns the operations listener
 // on; the -metrics-listen flag, when given, wins over it.
 const MetricsListenEnv = "HUBAUTH_METRICS_LISTEN"
 
-// MetricsListenFlag adds -metrics-listen to fs.
-func MetricsListenFlag(fs *flag.FlagSet) *string {
+// metricsListenFlag adds -metrics-listen to fs.
+func metricsListenFlag(fs *flag.FlagSet) *string {
 	return fs.String("metrics-listen", "", "host:port or :port of the operations listener, serving /metrics (Prometheus),\n"+
 		"/healthz and /readyz apart from the service's own port. Default: $"+MetricsListenEnv+"; off when both are empty.")
 }
 
-// OpsListener is the operations listener: the Prometheus metrics of the
+// opsListener is the operations listener: the Prometheus metrics of the
 // service's Authenticator and the probes, on a port of their own that the
-// hub's proxy never routes. A nil *OpsListener (the listener is off) does
+// hub's proxy never routes. A nil *opsListener (the listener is off) does
 // nothing.
-type OpsListener struct {
+type opsListener struct {
 	ln      net.Listener
 	reg     *prometheus.Registry
 	metrics *hubmetrics.Metrics
 }
 
-// ListenOps opens the operations listener at the address the flag or the
+// listenOps opens the operations listener at the address the flag or the
 // environment gives, so that an address already in use stops start-up
 // with a message naming the setting. It returns nil when neither is set.
-func ListenOps(fs *flag.FlagSet, flagValue string) (*OpsListener, error) {
+func listenOps(fs *flag.FlagSet, flagValue string) (*opsListener, error) {
 	addr, source := os.Getenv(MetricsListenEnv), MetricsListenEnv
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "metrics-listen" {
@@ -68,32 +71,44 @@ func ListenOps(fs *flag.FlagSet, flagValue string) (*OpsListener, error) {
 		ln.Close()
 		return nil, err
 	}
-	return &OpsListener{ln: ln, reg: reg, metrics: m}, nil
+	return &opsListener{ln: ln, reg: reg, metrics: m}, nil
 }
 
-// Observer is what the Authenticator reports to: nil when the listener is
+// observer is what the Authenticator reports to: nil when the listener is
 // off, which hubauth.WithObserver takes as "observe nothing".
-func (o *OpsListener) Observer() *hubauth.Observer {
+func (o *opsListener) observer() *hubauth.Observer {
 	if o == nil {
 		return nil
 	}
 	return o.metrics.Observer()
 }
 
-// Serve answers on the operations listener until ctx ends.
-func (o *OpsListener) Serve(ctx context.Context, auth *hubauth.Authenticator, logger *slog.Logger) {
+// handler serves /metrics, and /healthz and /readyz (the hub's API
+// answers).
+func (o *opsListener) handler(auth *hubauth.Authenticator) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(o.reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", probe.Handler(auth.Ready, 0))
+	return mux
+}
+
+// serve answers on the operations listener until ctx ends.
+func (o *opsListener) serve(ctx context.Context, auth *hubauth.Authenticator, logger *slog.Logger) {
 	if o == nil {
 		return
 	}
-	srv := &hubauth.Server{
-		Handler:       hubmetrics.Handler(hubmetrics.Ops{Gatherer: o.reg, Ready: hubmetrics.HubReady(auth)}),
-		Logger:        logger,
-		ShutdownGrace: time.Second,
-	}
+	srv := &hubauth.Server{Handler: o.handler(auth), Logger: logger, ShutdownGrace: time.Second}
 	logger.Info("operations listener", "addr", o.ln.Addr().String(), "paths", "/metrics /healthz /readyz")
 	go func() {
 		if err := srv.Serve(ctx, o.ln); err != nil {
 			logger.Error("operations listener failed", "error", err)
 		}
 	}()
+}
+
+// close gives the address back when the service stops before serving.
+func (o *opsListener) close() {
+	if o != nil {
+		o.ln.Close()
+	}
 }
