@@ -1,4 +1,5 @@
-# Two commands for a newcomer: `make demo` and `make test`.
+# Two commands for a newcomer: `make demo` and `make test`; `make help`
+# lists every target with what it does.
 # Everything they need is installed here, into ignored folders:
 #   .venv/         JupyterHub from PyPI (pinned in requirements.txt)
 #   .venv-4.1/     older JupyterHub releases for make test's matrix
@@ -25,9 +26,38 @@ CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
-.PHONY: all deps hubs apps browser podman wrk build vet test unit demo bench soak soak-ci clean
+.PHONY: all help deps hubs apps browser podman wrk build vet test unit demo bench soak soak-ci clean
 
+## all: the default (plain make): build
 all: build
+
+## help: this list, from the `## target:` comments in this Makefile
+help:
+	@awk ' \
+	/^## / { \
+		line = substr($$0, 4); \
+		if (!inblock) { \
+			inblock = 1; cur = 0; \
+			if (match(line, /^[^ :]+: /)) { \
+				cur = ++n; name[n] = substr(line, 1, RLENGTH - 2); text[n] = substr(line, RLENGTH + 1); \
+				if (length(name[n]) > w) w = length(name[n]); \
+			} \
+		} else if (cur) text[cur] = text[cur] " " line; \
+		next; \
+	} \
+	{ inblock = 0 } \
+	END { \
+		print "Start with make demo (try it) and make test (everything). Targets:"; \
+		fmt = "  %-" w "s  %s\n"; width = 78 - w - 4; \
+		for (i = 1; i <= n; i++) { \
+			k = split(text[i], word, " "); out = ""; first = name[i]; \
+			for (j = 1; j <= k; j++) { \
+				if (out != "" && length(out) + 1 + length(word[j]) > width) { printf fmt, first, out; first = ""; out = "" } \
+				out = (out == "" ? word[j] : out " " word[j]); \
+			} \
+			printf fmt, first, out; \
+		} \
+	}' $(MAKEFILE_LIST)
 
 ## deps: install the pinned JupyterHub and configurable-http-proxy (idempotent)
 deps: $(JUPYTERHUB) $(CHP)
@@ -116,10 +146,10 @@ test: deps apps browser podman vet
 	if [ -n "$$failed" ]; then echo "==== integration tests FAILED against JupyterHub$$failed"; exit 1; fi; \
 	echo "==== integration tests passed against JupyterHub $(HUB_VERSIONS)"
 
-# hub-test-<v>: the integration tests against the JupyterHub release v alone
-# (one of HUB_VERSIONS' names), installing it first if needed. The tests
-# this release cannot run are listed after them (go test shows a skip's
-# reason only with -v).
+## hub-test-<v>: the integration tests against the JupyterHub release v alone
+## (one of HUB_VERSIONS' names), installing it first if needed. The tests
+## this release cannot run are listed after them (go test shows a skip's
+## reason only with -v).
 .SECONDEXPANSION:
 hub-test-%: $$(call hub_venv,$$*)/bin/jupyterhub $(CHP) browser
 	@echo "==== integration tests against JupyterHub $* ($$($(call hub_venv,$*)/bin/jupyterhub --version) in $(call hub_venv,$*)/)"
@@ -156,5 +186,6 @@ soak: deps
 soak-ci:
 	$(MAKE) --no-print-directory soak SOAK_SECONDS=60 SOAK_OUT=$${TMPDIR:-/tmp}/hubauth-soak-ci
 
+## clean: remove bin/ and .demo/ (the virtualenvs and node_modules/ stay)
 clean:
 	rm -rf bin .demo
