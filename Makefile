@@ -26,7 +26,43 @@ CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
-.PHONY: all help deps hubs apps browser podman wrk build vet test unit demo bench soak soak-ci clean
+# check_prereqs WHAT,COMMANDS,DEBIAN,DEBIAN_WITH_RECOMMENDS: stop at once,
+# with one message, when one of COMMANDS is not on PATH or, unless we are
+# root, when a Debian package of DEBIAN or DEBIAN_WITH_RECOMMENDS (each
+# NAME=PATH, PATH being the file it installs) is missing; the message gives
+# the command to run as root. As root the rules below install the packages
+# (DEBIAN with --no-install-recommends, DEBIAN_WITH_RECOMMENDS without), so
+# they are not checked here. make test and make bench list their check as
+# their first prerequisite, so that make (without -j) runs it before
+# anything else.
+check_prereqs = \
+	lacking=""; tools=""; lean=""; full=""; \
+	for c in $(2); do \
+		command -v "$$c" >/dev/null 2>&1 || { tools="$${tools:+$$tools, }$$c"; lacking="$$lacking  $$c: not on PATH\n"; }; \
+	done; \
+	if [ "$$(id -u)" != 0 ]; then \
+		for p in $(3); do \
+			[ -e "$${p\#*=}" ] || { lean="$$lean $${p%%=*}"; lacking="$$lacking  $${p%%=*}: no $${p\#*=}\n"; }; \
+		done; \
+		for p in $(4); do \
+			[ -e "$${p\#*=}" ] || { full="$$full $${p%%=*}"; lacking="$$lacking  $${p%%=*}: no $${p\#*=}\n"; }; \
+		done; \
+	fi; \
+	[ -z "$$lacking" ] && exit 0; \
+	{ \
+		printf '%s needs what is missing here:\n%b' "$(1)" "$$lacking"; \
+		[ -z "$$tools" ] || echo "Install $$tools first (GO= and PYTHON= name other commands)."; \
+		if [ -n "$$lean$$full" ]; then \
+			cmd="apt-get update"; \
+			[ -z "$$lean" ] || cmd="$$cmd && apt-get install -y --no-install-recommends$$lean"; \
+			[ -z "$$full" ] || cmd="$$cmd && apt-get install -y$$full"; \
+			echo "Run this as root (or run $(1) itself as root, which installs them):"; \
+			echo "  sudo sh -c '$$cmd'"; \
+		fi; \
+	} >&2; \
+	exit 1
+
+.PHONY: all help deps hubs apps browser podman wrk build vet test test-prereqs unit demo bench bench-prereqs soak soak-ci clean
 
 ## all: the default (plain make): build
 all: build
@@ -74,7 +110,7 @@ $(BOKEH): requirements-apps.txt
 browser: $(CHROMIUM)
 
 $(CHROMIUM):
-	@if [ "$$(id -u)" != 0 ]; then echo "the browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; fi
+	@$(call check_prereqs,make browser,,chromium=$(CHROMIUM),)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
@@ -104,7 +140,7 @@ $(CHP): package.json package-lock.json
 podman: /usr/bin/podman /usr/sbin/runc
 
 /usr/bin/podman /usr/sbin/runc:
-	@if [ "$$(id -u)" != 0 ]; then echo "the image test needs Debian's podman and runc: sudo apt-get install podman runc"; exit 1; fi
+	@$(call check_prereqs,make podman,,,podman=/usr/bin/podman runc=/usr/sbin/runc)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc
 
@@ -112,7 +148,7 @@ podman: /usr/bin/podman /usr/sbin/runc
 wrk: /usr/bin/wrk
 
 /usr/bin/wrk:
-	@if [ "$$(id -u)" != 0 ]; then echo "make bench needs Debian's wrk: sudo apt-get install wrk"; exit 1; fi
+	@$(call check_prereqs,make wrk,,wrk=/usr/bin/wrk,)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
 
@@ -135,9 +171,18 @@ unit:
 HUB_PACKAGES   = $(shell $(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | awk '/\/internal\/hubtest( |$$)/ {print $$1}')
 OTHER_PACKAGES = $(filter-out $(HUB_PACKAGES),$(shell $(GO) list ./...))
 
+## test-prereqs: what make test checks before it installs anything: go,
+## python3 (PYTHON) and npm on PATH and, unless root (who gets them
+## installed), Debian's chromium, podman and runc; names what is missing and
+## how to install it
+test-prereqs:
+	@$(call check_prereqs,make test,$(GO) $(PYTHON) npm,chromium=$(CHROMIUM),podman=/usr/bin/podman runc=/usr/sbin/runc)
+
 ## test: vet, unit tests, and the integration tests against a real JupyterHub
-## of each release in HUB_VERSIONS; says which releases failed, if any
-test: deps apps browser podman vet
+## of each release in HUB_VERSIONS; says which releases failed, if any.
+## Needs root for Debian's chromium, podman and runc, unless installed
+## (see test-prereqs)
+test: test-prereqs deps apps browser podman vet
 	@echo "==== unit tests"
 	$(GO) test $(GOFLAGS_TEST) $(OTHER_PACKAGES)
 	@failed=""; for v in $(HUB_VERSIONS); do \
@@ -168,9 +213,15 @@ demo: deps build
 ## bench: whoami-api, the Python reference and a bare net/http ceiling side
 ## by side against a real hub, then hubauth-proxy, a bare ReverseProxy and
 ## jhsingle-native-proxy; writes bench/RESULTS.md and bench/PROXY_RESULTS.md
-## (takes a few minutes)
-bench: deps apps wrk
+## (takes a few minutes). Needs root for Debian's wrk, unless installed
+## (see bench-prereqs)
+bench: bench-prereqs deps apps wrk
 	$(GO) test -tags bench -run '^(TestBench|TestBenchProxy)$$' -count=1 -v -timeout 30m ./bench/
+
+## bench-prereqs: what make bench checks before it installs anything: go,
+## python3 (PYTHON) and npm on PATH and, unless root, Debian's wrk
+bench-prereqs:
+	@$(call check_prereqs,make bench,$(GO) $(PYTHON) npm,wrk=/usr/bin/wrk,)
 
 ## soak: the services under 64 connections for SOAK_SECONDS (default 600)
 ## while the hub stops, restarts and slows and a replica is killed; fails on
