@@ -1,4 +1,5 @@
-# Two commands for a newcomer: `make demo` and `make test`.
+# Two commands for a newcomer: `make demo` and `make test`; `make help`
+# lists every target with what it does.
 # Everything they need is installed here, into ignored folders:
 #   .venv/         JupyterHub from PyPI (pinned in requirements.txt)
 #   .venv-4.1/     older JupyterHub releases for make test's matrix
@@ -25,9 +26,74 @@ CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
-.PHONY: all deps hubs apps browser podman wrk build vet test unit demo bench soak soak-ci clean
+# check_prereqs WHAT,COMMANDS,DEBIAN,DEBIAN_WITH_RECOMMENDS: stop at once,
+# with one message, when one of COMMANDS is not on PATH or, unless we are
+# root, when a Debian package of DEBIAN or DEBIAN_WITH_RECOMMENDS (each
+# NAME=PATH, PATH being the file it installs) is missing; the message gives
+# the command to run as root. As root the rules below install the packages
+# (DEBIAN with --no-install-recommends, DEBIAN_WITH_RECOMMENDS without), so
+# they are not checked here. make test and make bench list their check as
+# their first prerequisite, so that make (without -j) runs it before
+# anything else.
+check_prereqs = \
+	lacking=""; tools=""; lean=""; full=""; \
+	for c in $(2); do \
+		command -v "$$c" >/dev/null 2>&1 || { tools="$${tools:+$$tools, }$$c"; lacking="$$lacking  $$c: not on PATH\n"; }; \
+	done; \
+	if [ "$$(id -u)" != 0 ]; then \
+		for p in $(3); do \
+			[ -e "$${p\#*=}" ] || { lean="$$lean $${p%%=*}"; lacking="$$lacking  $${p%%=*}: no $${p\#*=}\n"; }; \
+		done; \
+		for p in $(4); do \
+			[ -e "$${p\#*=}" ] || { full="$$full $${p%%=*}"; lacking="$$lacking  $${p%%=*}: no $${p\#*=}\n"; }; \
+		done; \
+	fi; \
+	[ -z "$$lacking" ] && exit 0; \
+	{ \
+		printf '%s needs what is missing here:\n%b' "$(1)" "$$lacking"; \
+		[ -z "$$tools" ] || echo "Install $$tools first (GO= and PYTHON= name other commands)."; \
+		if [ -n "$$lean$$full" ]; then \
+			cmd="apt-get update"; \
+			[ -z "$$lean" ] || cmd="$$cmd && apt-get install -y --no-install-recommends$$lean"; \
+			[ -z "$$full" ] || cmd="$$cmd && apt-get install -y$$full"; \
+			echo "Run this as root (or run $(1) itself as root, which installs them):"; \
+			echo "  sudo sh -c '$$cmd'"; \
+		fi; \
+	} >&2; \
+	exit 1
 
+.PHONY: all help deps hubs apps browser podman wrk build vet test test-prereqs unit demo bench bench-prereqs soak soak-ci clean
+
+## all: the default (plain make): build
 all: build
+
+## help: this list, from the `## target:` comments in this Makefile
+help:
+	@awk ' \
+	/^## / { \
+		line = substr($$0, 4); \
+		if (!inblock) { \
+			inblock = 1; cur = 0; \
+			if (match(line, /^[^ :]+: /)) { \
+				cur = ++n; name[n] = substr(line, 1, RLENGTH - 2); text[n] = substr(line, RLENGTH + 1); \
+				if (length(name[n]) > w) w = length(name[n]); \
+			} \
+		} else if (cur) text[cur] = text[cur] " " line; \
+		next; \
+	} \
+	{ inblock = 0 } \
+	END { \
+		print "Start with make demo (try it) and make test (everything). Targets:"; \
+		fmt = "  %-" w "s  %s\n"; width = 78 - w - 4; \
+		for (i = 1; i <= n; i++) { \
+			k = split(text[i], word, " "); out = ""; first = name[i]; \
+			for (j = 1; j <= k; j++) { \
+				if (out != "" && length(out) + 1 + length(word[j]) > width) { printf fmt, first, out; first = ""; out = "" } \
+				out = (out == "" ? word[j] : out " " word[j]); \
+			} \
+			printf fmt, first, out; \
+		} \
+	}' $(MAKEFILE_LIST)
 
 ## deps: install the pinned JupyterHub and configurable-http-proxy (idempotent)
 deps: $(JUPYTERHUB) $(CHP)
@@ -44,7 +110,7 @@ $(BOKEH): requirements-apps.txt
 browser: $(CHROMIUM)
 
 $(CHROMIUM):
-	@if [ "$$(id -u)" != 0 ]; then echo "the browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; fi
+	@$(call check_prereqs,make browser,,chromium=$(CHROMIUM),)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
@@ -74,7 +140,7 @@ $(CHP): package.json package-lock.json
 podman: /usr/bin/podman /usr/sbin/runc
 
 /usr/bin/podman /usr/sbin/runc:
-	@if [ "$$(id -u)" != 0 ]; then echo "the image test needs Debian's podman and runc: sudo apt-get install podman runc"; exit 1; fi
+	@$(call check_prereqs,make podman,,,podman=/usr/bin/podman runc=/usr/sbin/runc)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc
 
@@ -82,7 +148,7 @@ podman: /usr/bin/podman /usr/sbin/runc
 wrk: /usr/bin/wrk
 
 /usr/bin/wrk:
-	@if [ "$$(id -u)" != 0 ]; then echo "make bench needs Debian's wrk: sudo apt-get install wrk"; exit 1; fi
+	@$(call check_prereqs,make wrk,,wrk=/usr/bin/wrk,)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
 
@@ -105,9 +171,18 @@ unit:
 HUB_PACKAGES   = $(shell $(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | awk '/\/internal\/hubtest( |$$)/ {print $$1}')
 OTHER_PACKAGES = $(filter-out $(HUB_PACKAGES),$(shell $(GO) list ./...))
 
+## test-prereqs: what make test checks before it installs anything: go,
+## python3 (PYTHON) and npm on PATH and, unless root (who gets them
+## installed), Debian's chromium, podman and runc; names what is missing and
+## how to install it
+test-prereqs:
+	@$(call check_prereqs,make test,$(GO) $(PYTHON) npm,chromium=$(CHROMIUM),podman=/usr/bin/podman runc=/usr/sbin/runc)
+
 ## test: vet, unit tests, and the integration tests against a real JupyterHub
-## of each release in HUB_VERSIONS; says which releases failed, if any
-test: deps apps browser podman vet
+## of each release in HUB_VERSIONS; says which releases failed, if any.
+## Needs root for Debian's chromium, podman and runc, unless installed
+## (see test-prereqs)
+test: test-prereqs deps apps browser podman vet
 	@echo "==== unit tests"
 	$(GO) test $(GOFLAGS_TEST) $(OTHER_PACKAGES)
 	@failed=""; for v in $(HUB_VERSIONS); do \
@@ -116,10 +191,10 @@ test: deps apps browser podman vet
 	if [ -n "$$failed" ]; then echo "==== integration tests FAILED against JupyterHub$$failed"; exit 1; fi; \
 	echo "==== integration tests passed against JupyterHub $(HUB_VERSIONS)"
 
-# hub-test-<v>: the integration tests against the JupyterHub release v alone
-# (one of HUB_VERSIONS' names), installing it first if needed. The tests
-# this release cannot run are listed after them (go test shows a skip's
-# reason only with -v).
+## hub-test-<v>: the integration tests against the JupyterHub release v alone
+## (one of HUB_VERSIONS' names), installing it first if needed. The tests
+## this release cannot run are listed after them (go test shows a skip's
+## reason only with -v).
 .SECONDEXPANSION:
 hub-test-%: $$(call hub_venv,$$*)/bin/jupyterhub $(CHP) browser
 	@echo "==== integration tests against JupyterHub $* ($$($(call hub_venv,$*)/bin/jupyterhub --version) in $(call hub_venv,$*)/)"
@@ -138,9 +213,15 @@ demo: deps build
 ## bench: whoami-api, the Python reference and a bare net/http ceiling side
 ## by side against a real hub, then hubauth-proxy, a bare ReverseProxy and
 ## jhsingle-native-proxy; writes bench/RESULTS.md and bench/PROXY_RESULTS.md
-## (takes a few minutes)
-bench: deps apps wrk
+## (takes a few minutes). Needs root for Debian's wrk, unless installed
+## (see bench-prereqs)
+bench: bench-prereqs deps apps wrk
 	$(GO) test -tags bench -run '^(TestBench|TestBenchProxy)$$' -count=1 -v -timeout 30m ./bench/
+
+## bench-prereqs: what make bench checks before it installs anything: go,
+## python3 (PYTHON) and npm on PATH and, unless root, Debian's wrk
+bench-prereqs:
+	@$(call check_prereqs,make bench,$(GO) $(PYTHON) npm,wrk=/usr/bin/wrk,)
 
 ## soak: the services under 64 connections for SOAK_SECONDS (default 600)
 ## while the hub stops, restarts and slows and a replica is killed; fails on
@@ -156,5 +237,6 @@ soak: deps
 soak-ci:
 	$(MAKE) --no-print-directory soak SOAK_SECONDS=60 SOAK_OUT=$${TMPDIR:-/tmp}/hubauth-soak-ci
 
+## clean: remove bin/ and .demo/ (the virtualenvs and node_modules/ stay)
 clean:
 	rm -rf bin .demo
