@@ -133,6 +133,34 @@ func RequireVersion(t testing.TB, min, why string) {
 	requireVersion(t, HubVersion(t), want, why)
 }
 
+// OnlyOn runs the test against one hub release (major.minor, e.g. "6.1")
+// and skips it by version, with a message, on every other: for a
+// third-party app or client whose test the hub's release does not change,
+// so that make test does not run it once per release (CI has a time
+// budget):
+//
+//	hubtest.OnlyOn(t, "6.1", "Streamlit behind the proxy; the hub release changes nothing here")
+//
+// A release that is not major.minor fails the test.
+func OnlyOn(t testing.TB, release, why string) {
+	t.Helper()
+	want, err := ParseVersion(release)
+	if err != nil || want.Patch != 0 || want.Suffix != "" {
+		t.Fatalf("OnlyOn: want a release like 6.1, got %q", release)
+	}
+	onlyOn(t, HubVersion(t), want, why)
+}
+
+// onlyOn is OnlyOn with the hub's version given.
+func onlyOn(t testing.TB, have, want Version, why string) {
+	t.Helper()
+	if have.Major != want.Major || have.Minor != want.Minor {
+		msg := fmt.Sprintf("runs against JupyterHub %s only (this is %s): %s", shortVersion(want), have, why)
+		logSkip(t.Name(), msg)
+		t.Skipf("%s", msg)
+	}
+}
+
 // requireVersion is RequireVersion with the hub's version given.
 func requireVersion(t testing.TB, have, want Version, why string) {
 	t.Helper()

@@ -143,6 +143,25 @@ func TestRequireVersionSkipsOlderHubs(t *testing.T) {
 	require.Equal(t, strings.Join(logged, ""), string(b))
 }
 
+// A third-party app's test runs against one release and is skipped by
+// version, with the reason, on the others.
+func TestOnlyOnSkipsOtherReleases(t *testing.T) {
+	t.Setenv("HUBTEST_SKIP_LOG", filepath.Join(t.TempDir(), "skips"))
+	six, err := ParseVersion("6.1")
+	require.NoError(t, err)
+	for _, tc := range []struct{ have, skip string }{
+		{"6.1.1", ""},
+		{"6.1.0b2", ""},
+		{"5.5.4", "runs against JupyterHub 6.1 only (this is 5.5.4): Streamlit"},
+		{"4.1.6", "runs against JupyterHub 6.1 only (this is 4.1.6): Streamlit"},
+		{"6.2.0", "runs against JupyterHub 6.1 only (this is 6.2.0): Streamlit"},
+	} {
+		have, err := ParseVersion(tc.have)
+		require.NoError(t, err)
+		require.Equal(t, tc.skip, skipMessage(func(tb testing.TB) { onlyOn(tb, have, six, "Streamlit") }), tc.have)
+	}
+}
+
 func TestVenvDir(t *testing.T) {
 	root := RepoRoot()
 	for _, tc := range []struct{ env, want string }{
