@@ -1,15 +1,12 @@
 package service
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -90,20 +87,6 @@ func (o *opsListener) handler(auth *hubauth.Authenticator) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.reg, promhttp.HandlerOpts{}))
 	mux.Handle("/", probe.Handler(auth.Ready, 0))
 	return mux
-}
-
-// serve answers on the operations listener until ctx ends.
-func (o *opsListener) serve(ctx context.Context, auth *hubauth.Authenticator, logger *slog.Logger) {
-	if o == nil {
-		return
-	}
-	srv := &hubauth.Server{Handler: o.handler(auth), Logger: logger, ShutdownGrace: time.Second}
-	logger.Info("operations listener", "addr", o.ln.Addr().String(), "paths", "/metrics /healthz /readyz")
-	go func() {
-		if err := srv.Serve(ctx, o.ln); err != nil {
-			logger.Error("operations listener failed", "error", err)
-		}
-	}()
 }
 
 // close gives the address back when the service stops before serving.

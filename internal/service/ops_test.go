@@ -94,7 +94,7 @@ func TestOpsServe(t *testing.T) {
 	require.NoError(t, err)
 	var logs bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
-	ops.serve(ctx, auth, slog.New(slog.NewTextHandler(&logs, nil)))
+	serveOps(ctx, ops, auth, slog.New(slog.NewTextHandler(&logs, nil)))
 	base := "http://" + ops.ln.Addr().String()
 
 	// A request refused without a token, counted.

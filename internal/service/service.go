@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/hubauth-go/whoami/hubauth"
 )
@@ -176,8 +177,23 @@ func Run(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writ
 		handler = accessLog(logger, handler)
 	}
 	srv.Handler, srv.Logger = handler, logger
-	ops.serve(ctx, auth, logger)
+	serveOps(ctx, ops, auth, logger)
 	return s.serve(ctx)
+}
+
+// serveOps answers on the operations listener, if there is one, until ctx
+// ends: with the same bounds as the service, and a short grace to stop.
+func serveOps(ctx context.Context, ops *opsListener, auth *hubauth.Authenticator, logger *slog.Logger) {
+	if ops == nil {
+		return
+	}
+	srv := &hubauth.Server{Handler: ops.handler(auth), Logger: logger, ShutdownGrace: time.Second}
+	logger.Info("operations listener", "addr", ops.ln.Addr().String(), "paths", "/metrics /healthz /readyz")
+	go func() {
+		if err := srv.Serve(ctx, ops.ln); err != nil {
+			logger.Error("operations listener failed", "error", err)
+		}
+	}()
 }
 
 // serve answers until ctx ends or the command ends itself, and then makes
