@@ -211,6 +211,18 @@ func (c Config) Validate() error {
 	if c.HubTimeout <= 0 {
 		bad("HUBAUTH_HUB_TIMEOUT", "must be positive, got %s", c.HubTimeout)
 	}
+	if c.CookiePath != "" {
+		if err := checkCookiePath(c.CookiePath); err != nil {
+			bad("cookie path", "%v", err)
+		} else if c.CookieHostPrefix && c.CookiePath != "/" {
+			bad("cookie path", "__Host- cookies (JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED) must be at /, got %q", c.CookiePath)
+		}
+	}
+	for _, h := range c.ReturnHosts {
+		if !validReturnHost(h) {
+			bad("return hosts", "want host, host:port or .domain, got %q", h)
+		}
+	}
 	return errs.err()
 }
 
@@ -237,18 +249,6 @@ func (c Config) validateOAuth() error {
 	}
 	if c.CookieHostPrefix && c.CookieOptions.Domain != "" {
 		bad("JUPYTERHUB_COOKIE_OPTIONS", "a domain cannot be set on __Host- cookies (JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED)")
-	}
-	if c.CookiePath != "" {
-		if err := checkCookiePath(c.CookiePath); err != nil {
-			bad("cookie path", "%v", err)
-		} else if c.CookieHostPrefix && c.CookiePath != "/" {
-			bad("cookie path", "__Host- cookies (JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED) must be at /, got %q", c.CookiePath)
-		}
-	}
-	for _, h := range c.ReturnHosts {
-		if !validReturnHost(h) {
-			bad("return hosts", "want host, host:port or .domain, got %q", h)
-		}
 	}
 	return errs.err()
 }

@@ -176,13 +176,14 @@ func TestValidateCookiePathAndReturnHosts(t *testing.T) {
 	cfg := oauthConfig("http://127.0.0.1:1/hub/api")
 	cfg.CookiePath = "/app; Domain=evil"
 	cfg.ReturnHosts = []string{"https://app.example.org/"}
-	_, err := NewOAuth(newTestAuth(t, cfg, nil))
+	err := cfg.Validate()
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "cookie path")
 	require.Contains(t, err.Error(), "return hosts")
 	cfg.CookiePath, cfg.ReturnHosts, cfg.CookieHostPrefix = "/app/", nil, true
-	_, err = NewOAuth(newTestAuth(t, cfg, nil))
-	require.ErrorContains(t, err, "must be at /")
+	require.ErrorContains(t, cfg.Validate(), "must be at /")
+	cfg.CookiePath = "/"
+	require.NoError(t, cfg.Validate())
 }
 
 // FuzzSafeReturn: whatever the sign-in link says, a login returns to a

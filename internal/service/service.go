@@ -31,6 +31,12 @@ type Command struct {
 	// problems are reported with the configuration's, before anything
 	// starts.
 	Flags func(fs *flag.FlagSet) (check func(args []string) error)
+	// Configure, when set, changes the configuration read from the
+	// environment before the Authenticator is built from it, for what the
+	// command's flags decide there (a proxy's cookie path, its
+	// cross-origin rule). It runs once the flags are checked; its error is
+	// reported with the configuration's problems.
+	Configure func(cfg *hubauth.Config) error
 	// Start builds what the command serves, once the configuration is
 	// read and the Authenticator made. A nil handler without an error
 	// means the command was stopped while starting (ctx ended).
@@ -50,6 +56,7 @@ type Service struct {
 	Stdout, Stderr io.Writer
 
 	background []func(context.Context)
+	listeners  []*extraListener
 	cleanups   []func()
 	ended      <-chan struct{}
 	endErr     func() error
@@ -137,6 +144,13 @@ func Run(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writ
 	if err != nil {
 		problems = append(problems, err)
 	}
+	if cmd.Configure != nil && len(problems) == 0 {
+		if err := cmd.Configure(&cfg); err != nil {
+			problems = append(problems, err)
+		} else if err := cfg.Validate(); err != nil {
+			problems = append(problems, err)
+		}
+	}
 	if *listen != "" {
 		if err := hubauth.CheckListen(*listen); err != nil {
 			problems = append(problems, fmt.Errorf("-listen: %w", err))
@@ -169,6 +183,7 @@ func Run(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writ
 	handler, err := cmd.Start(ctx, s)
 	if err != nil || handler == nil {
 		s.cleanup()
+		s.closeListeners()
 		ops.close()
 		return err
 	}
@@ -189,6 +204,7 @@ func (s *Service) serve(ctx context.Context) error {
 	for _, f := range s.background {
 		go f(serveCtx)
 	}
+	s.serveListeners(serveCtx)
 	served := make(chan error, 1)
 	go func() { served <- s.Server.ListenAndServe(serveCtx) }()
 	select {
