@@ -36,7 +36,7 @@ func TestProxyAsUserServer(t *testing.T) {
 	appBin := buildTestApp(t)
 	proxyBin := hubtest.Binary(t, "hubauth-proxy")
 	tag := "spawned-" + hubtest.RandomToken()[:12] // finds this test's app
-	cmd, err := json.Marshal([]string{proxyBin, "-access-log", "--", appBin, "-addr", "127.0.0.1:{port}", "-tag", tag})
+	cmd, err := json.Marshal([]string{proxyBin, "-access-log", "-strip-prefix", "--", appBin, "-addr", "127.0.0.1:{port}", "-tag", tag})
 	require.NoError(t, err)
 	hub := hubtest.Start(t, hubtest.Options{
 		// The rig's admin service may also start, stop and read servers.

@@ -144,7 +144,7 @@ func Run(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writ
 	if err != nil {
 		problems = append(problems, err)
 	}
-	if cmd.Configure != nil && len(problems) == 0 {
+	if cmd.Configure != nil && err == nil {
 		if err := cmd.Configure(&cfg); err != nil {
 			problems = append(problems, err)
 		} else if err := cfg.Validate(); err != nil {
