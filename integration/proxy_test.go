@@ -48,6 +48,7 @@ func startProxyRig(t *testing.T, flags ...string) *proxyRig {
 	}
 	r.startApp(t)
 	// testapp thinks it lives at "/".
+	// testapp thinks it lives at "/".
 	cmd := append([]string{r.proxyBin, "-upstream", "http://" + r.appAddr, "-strip-prefix",
 		"-forward-auth-listen", r.forwardAuthAddr}, flags...)
 	r.hub = hubtest.Start(t, hubtest.Options{
@@ -368,4 +369,38 @@ func TestProxyService(t *testing.T) {
 		r = get(t, svc+"page", "token "+adaToken)
 		require.Equal(t, 200, r.status, "the app is back: %s", r.body)
 	})
+}
+
+// A proxy whose activity URL holds a password (an operator's mistake, or
+// a hub behind basic auth) never prints it: each failed report is logged
+// with the URL's password masked. The proxy runs outside the hub here, as
+// an external service, since the hub gives services no activity URL and
+// logs the command lines of those it starts.
+func TestProxyActivityPasswordNeverPrinted(t *testing.T) {
+	const password = "s3cret-activity-pw"
+	token := hubtest.RandomToken()
+	proxyAddr := fmt.Sprintf("127.0.0.1:%d", hubtest.FreePort(t))
+	appAddr := fmt.Sprintf("127.0.0.1:%d", hubtest.FreePort(t))
+	hubtest.StartProcess(t, buildTestApp(t), nil, appAddr, "-addr", appAddr)
+	hub := hubtest.Start(t, hubtest.Options{
+		Services: []hubtest.Service{{Name: "app", URL: "http://" + proxyAddr, APIToken: token}},
+		Roles:    []hubtest.Role{{Name: "app-users", Users: []string{"ada"}, Scopes: []string{"access:services!service=app"}}},
+	})
+	proxy := hubtest.StartProcess(t, hubtest.Binary(t, "hubauth-proxy"), []string{
+		"JUPYTERHUB_API_TOKEN=" + token,
+		"JUPYTERHUB_API_URL=" + hub.APIURL,
+		"JUPYTERHUB_SERVICE_NAME=app",
+		"JUPYTERHUB_SERVICE_URL=http://" + proxyAddr,
+		"JUPYTERHUB_SERVICE_PREFIX=/services/app/",
+		// The port is closed: every report fails.
+		"JUPYTERHUB_ACTIVITY_URL=http://activity-user:" + password + "@127.0.0.1:1/hub/api/users/ada/activity",
+		"JUPYTERHUB_ACTIVITY_INTERVAL=1",
+	}, proxyAddr, "-upstream", "http://"+appAddr)
+	r := get(t, hub.URL+"/services/app/page", "token "+hub.NewToken(t, "ada", nil))
+	require.Equal(t, 200, r.status, r.body)
+	require.Eventually(t, func() bool {
+		return strings.Count(proxy.Output(), "could not report activity to the hub") >= 2
+	}, 20*time.Second, 200*time.Millisecond, "the failed reports are logged, and tried again\n%s", proxy.Output())
+	require.Contains(t, proxy.Output(), "activity-user:xxxxx@127.0.0.1:1", "the URL is logged, its password masked")
+	require.NotContains(t, proxy.Output(), password)
 }
