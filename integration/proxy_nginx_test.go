@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"text/template"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -115,6 +116,16 @@ func TestProxyForwardAuthNginx(t *testing.T) {
 	require.NoError(t, f.Close())
 	hubtest.StartProcess(t, nginx, nil, nginxAddr, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "error.log"))
 	app := "http://" + nginxAddr + "/app/report?x=1"
+
+	t.Run("a person in Chromium is sent to log in, and lands on the app", func(t *testing.T) {
+		ctx := startChromium(t, requireChromium(t))
+		require.NoError(t, chromiumLogin(ctx, app, "ada"), "nginx sends the browser to the hub's login form")
+		var body string
+		require.NoError(t, waitValue(ctx, fmt.Sprintf(`location.href === %q ? document.body.innerText : ""`, app), 30*time.Second, &body),
+			"back on the app, through nginx")
+		v := parseAppView(t, body)
+		require.Equal(t, []string{"ada"}, v.Headers["X-Forwarded-User"])
+	})
 
 	t.Run("without a login nginx sends the browser to sign in", func(t *testing.T) {
 		r := get(t, app, "")
