@@ -16,8 +16,8 @@
 # open http://127.0.0.1:8000/services/streamlit/ (or dash, gradio), or start
 # a named server from the hub's home page.
 #
-# $PROXY_BIN_DIR and $APPS_VENV move the proxy and the apps; $APPS_PORT is
-# the first of the three ports the services listen on.
+# $PROXY_BIN_DIR and $APPS_VENV move the proxy and the apps; $APPS_PORTS
+# (three, comma-separated) are the ports the services listen on.
 import os
 import shutil
 
@@ -29,7 +29,7 @@ bin_dir = os.environ.get("PROXY_BIN_DIR") or os.path.join(repo, "bin")
 apps_venv = os.environ.get("APPS_VENV") or os.path.join(repo, ".venv-apps")
 proxy = os.path.join(bin_dir, "hubauth-proxy")
 python = os.path.join(apps_venv, "bin", "python")
-first_port = int(os.environ.get("APPS_PORT", "10121"))
+ports = os.environ.get("APPS_PORTS", "10121,10122,10123").split(",")
 
 # What each app needs after `hubauth-proxy --`: {port} is a free port the
 # proxy picks, {prefix} the app's URL prefix (/services/streamlit/ or
@@ -52,7 +52,7 @@ READY = ["-ready-timeout", "120s"]
 c.JupyterHub.services = [
     {
         "name": name,
-        "url": f"http://127.0.0.1:{first_port + i}",
+        "url": f"http://127.0.0.1:{ports[i]}",
         "command": [proxy, *READY, "--", *cmd],
         "oauth_no_confirm": True,  # no "authorize?" page for these
     }

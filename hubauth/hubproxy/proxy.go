@@ -26,7 +26,8 @@ type Options struct {
 	// it is put in front of every request's path. unix:/path/to/app.sock
 	// reaches an app listening on a unix socket instead, which, with
 	// owner-only permissions, no other user of a shared host can reach
-	// past the proxy (as they can a loopback port).
+	// past the proxy (as they can a loopback port). A Transport of your
+	// own then dials the socket itself ([UnixDialer]).
 	Upstream *url.URL
 	// StripPrefix removes the service's prefix (JUPYTERHUB_SERVICE_PREFIX,
 	// e.g. /services/app/) from the path before proxying, so an app

@@ -160,7 +160,12 @@ func (a *Activity) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.Touch()
 		defer a.Touch()
-		next.ServeHTTP(&hijackTouching{ResponseWriter: w, touch: a.Touch}, r)
+		if r.Header.Get("Upgrade") != "" {
+			// Only an upgrade is taken over; other requests go as they
+			// came, without a wrapper to allocate.
+			w = &hijackTouching{ResponseWriter: w, touch: a.Touch}
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
