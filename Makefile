@@ -21,8 +21,10 @@ CHP        := node_modules/.bin/configurable-http-proxy
 # in a venv of their own so they never change the hub's.
 APPS_VENV  := .venv-apps
 BOKEH      := $(APPS_VENV)/bin/bokeh
-# Debian's Chromium, for the one real-browser test (never a downloaded browser).
+# Debian's Chromium, for the real-browser tests (never a downloaded browser).
 CHROMIUM   ?= /usr/bin/chromium
+# Debian's nginx, the ingress of the forward-auth test (auth_request).
+NGINX      ?= /usr/sbin/nginx
 GO         ?= go
 GOFLAGS_TEST ?= -race -count=1
 
@@ -62,7 +64,7 @@ check_prereqs = \
 	} >&2; \
 	exit 1
 
-.PHONY: all help deps hubs apps browser podman wrk build vet test test-prereqs unit demo bench bench-prereqs soak soak-ci clean
+.PHONY: all help deps hubs apps browser nginx podman wrk build vet test test-prereqs unit demo bench bench-prereqs soak soak-ci clean
 
 ## all: the default (plain make): build
 all: build
@@ -113,6 +115,15 @@ $(CHROMIUM):
 	@$(call check_prereqs,make browser,,chromium=$(CHROMIUM),)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+## nginx: Debian's nginx, the ingress of the forward-auth test (needs root,
+## as on CI); the test runs its own, never the system's service
+nginx: $(NGINX)
+
+$(NGINX):
+	@$(call check_prereqs,make nginx,,nginx=$(NGINX),)
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx
 
 ## hubs: install the virtualenv of every release in HUB_VERSIONS (idempotent)
 hubs: $(foreach v,$(HUB_VERSIONS),$(call hub_venv,$(v))/bin/jupyterhub)
@@ -173,16 +184,16 @@ OTHER_PACKAGES = $(filter-out $(HUB_PACKAGES),$(shell $(GO) list ./...))
 
 ## test-prereqs: what make test checks before it installs anything: go,
 ## python3 (PYTHON) and npm on PATH and, unless root (who gets them
-## installed), Debian's chromium, podman and runc; names what is missing and
-## how to install it
+## installed), Debian's chromium, nginx, podman and runc; names what is
+## missing and how to install it
 test-prereqs:
-	@$(call check_prereqs,make test,$(GO) $(PYTHON) npm,chromium=$(CHROMIUM),podman=/usr/bin/podman runc=/usr/sbin/runc)
+	@$(call check_prereqs,make test,$(GO) $(PYTHON) npm,chromium=$(CHROMIUM) nginx=$(NGINX),podman=/usr/bin/podman runc=/usr/sbin/runc)
 
 ## test: vet, unit tests, and the integration tests against a real JupyterHub
 ## of each release in HUB_VERSIONS; says which releases failed, if any.
-## Needs root for Debian's chromium, podman and runc, unless installed
-## (see test-prereqs)
-test: test-prereqs deps apps browser podman vet
+## Needs root for Debian's chromium, nginx, podman and runc, unless
+## installed (see test-prereqs)
+test: test-prereqs deps apps browser nginx podman vet
 	@echo "==== unit tests"
 	$(GO) test $(GOFLAGS_TEST) $(OTHER_PACKAGES)
 	@failed=""; for v in $(HUB_VERSIONS); do \
@@ -196,10 +207,10 @@ test: test-prereqs deps apps browser podman vet
 ## this release cannot run are listed after them (go test shows a skip's
 ## reason only with -v).
 .SECONDEXPANSION:
-hub-test-%: $$(call hub_venv,$$*)/bin/jupyterhub $(CHP) browser
+hub-test-%: $$(call hub_venv,$$*)/bin/jupyterhub $(CHP) browser nginx
 	@echo "==== integration tests against JupyterHub $* ($$($(call hub_venv,$*)/bin/jupyterhub --version) in $(call hub_venv,$*)/)"
 	@skips=$$(mktemp); \
-	HUBTEST_SKIP_LOG=$$skips HUBTEST_VENV=$(call hub_venv,$*) HUBTEST_REQUIRE=1 CHROMIUM=$(CHROMIUM) \
+	HUBTEST_SKIP_LOG=$$skips HUBTEST_VENV=$(call hub_venv,$*) HUBTEST_REQUIRE=1 CHROMIUM=$(CHROMIUM) NGINX=$(NGINX) \
 		$(GO) test $(GOFLAGS_TEST) $(HUB_PACKAGES); status=$$?; \
 	cat $$skips; rm -f $$skips; exit $$status
 

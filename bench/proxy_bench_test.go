@@ -90,7 +90,7 @@ func TestBenchProxy(t *testing.T) {
 	// proxy gets one the test started.
 	hpAddr := addr()
 	hpProc := hubtest.StartProcess(t, proxyBin, env("hp", hpToken, hpAddr), hpAddr,
-		"--", appBin, "-addr", "127.0.0.1:{port}", "-body", bodyFile)
+		"-strip-prefix", "--", appBin, "-addr", "127.0.0.1:{port}", "-body", bodyFile)
 	jhsAddr := addr()
 	jhsProc := hubtest.StartProcess(t, jhs, env("jhs", jhsToken, jhsAddr), jhsAddr,
 		"--ip", "127.0.0.1", "--port", strings.Split(jhsAddr, ":")[1], "--destport", "0", "--authtype", "oauth",

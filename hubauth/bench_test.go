@@ -374,7 +374,7 @@ func benchCookieMiddleware(b *testing.B, cacheOpened bool) {
 	// cookie it was given (so no Set-Cookie is needed), fetch metadata.
 	r := httptest.NewRequest(http.MethodGet, "/services/whoami/", nil)
 	r.AddCookie(rec.Result().Cookies()[0])
-	r.AddCookie(&http.Cookie{Name: xsrfCookieName, Value: o.xsrf.token(adaToken)})
+	r.AddCookie(&http.Cookie{Name: xsrfCookieName, Value: o.csrf.token(adaToken)})
 	r.Header.Set("Sec-Fetch-Mode", "navigate")
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
 	r.Header.Set("Accept", "text/html,application/xhtml+xml")

@@ -134,7 +134,7 @@ func TestXSRFFailureIdentifiesNobody(t *testing.T) {
 	require.Nil(t, got, "no user alongside ErrXSRF")
 	require.Empty(t, gotToken)
 
-	f.do("POST", "/services/whoami/transfer", http.Header{"X-Xsrftoken": {o.xsrf.token(adaToken)}})
+	f.do("POST", "/services/whoami/transfer", http.Header{"X-Xsrftoken": {o.csrf.token(adaToken)}})
 	require.NoError(t, gotErr)
 	require.Equal(t, "ada", got.Name)
 }

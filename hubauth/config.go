@@ -116,6 +116,27 @@ type Config struct {
 	CookieSecret []byte
 	// OldCookieSecrets still open cookies made with them, for rotation.
 	OldCookieSecrets [][]byte
+	// CookiePath is the login cookie's path; empty means ServicePrefix
+	// (or "/" with CookieHostPrefix). A wider path, such as "/", lets an
+	// ingress that asks the service about requests for other paths
+	// (forward auth) see the login.
+	CookiePath string
+	// ReturnHosts are the hosts, besides the service's own paths, that a
+	// login may return to ([OAuth.StartLoginTo]): host or host:port, or
+	// ".example.org" for every host under example.org. For logins that an
+	// ingress's sign-in redirect starts for an app elsewhere; anything
+	// else falls back to the service's prefix, so no login can be made to
+	// send a browser to a site of someone else's choosing.
+	ReturnHosts []string
+
+	// CrossOriginProtection protects requests the login cookie
+	// authenticates by the browser's Fetch Metadata and Origin headers
+	// (net/http.CrossOriginProtection), instead of JupyterHub's rule that
+	// a page send back the token of the _xsrf cookie. The hub's rule is
+	// the default and the hub's contract with pages written for it; this
+	// one suits an app that knows nothing of the hub, such as one behind
+	// a proxy, whose own scripts would otherwise be refused. See csrf.go.
+	CrossOriginProtection bool
 }
 
 // fillDerived fills in the defaults that depend on other settings.
@@ -189,6 +210,18 @@ func (c Config) Validate() error {
 	}
 	if c.HubTimeout <= 0 {
 		bad("HUBAUTH_HUB_TIMEOUT", "must be positive, got %s", c.HubTimeout)
+	}
+	if c.CookiePath != "" {
+		if err := checkCookiePath(c.CookiePath); err != nil {
+			bad("cookie path", "%v", err)
+		} else if c.CookieHostPrefix && c.CookiePath != "/" {
+			bad("cookie path", "__Host- cookies (JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED) must be at /, got %q", c.CookiePath)
+		}
+	}
+	for _, h := range c.ReturnHosts {
+		if !validReturnHost(h) {
+			bad("return hosts", "want host, host:port or .domain, got %q", h)
+		}
 	}
 	return errs.err()
 }

@@ -33,8 +33,12 @@ func loginCookieName(cfg Config) string {
 // proxy should not pass on to an app behind it.
 func (a *Authenticator) IsHubCookie(name string) bool {
 	switch {
-	case name == xsrfCookieName, name == sessionCookieName:
+	case name == sessionCookieName:
 		return true
+	case name == xsrfCookieName:
+		// With the cross-origin rule hubauth sets no _xsrf cookie: one
+		// the browser sends is the app's own.
+		return !a.cfg.CrossOriginProtection
 	case a.cfg.ClientID == "":
 		return false
 	}

@@ -27,7 +27,12 @@
 // cookie keys come from HUBAUTH_COOKIE_SECRET or are derived from the API
 // token, so replicas and restarted processes accept each other's logins.
 // Cookie-authenticated requests that are not plain navigation must carry an
-// XSRF token, as JupyterHub's own pages must. Logins last 30 days (the age
+// XSRF token, as JupyterHub's own pages must, or, for an app that knows
+// nothing of the hub ([Config.CrossOriginProtection]), come from the same
+// origin by the browser's Fetch Metadata and Origin headers; either way a
+// websocket the cookie opens must come from the page's own origin. A login
+// may also start elsewhere and return to an allowed host
+// ([OAuth.StartLoginTo]), for an ingress's forward auth. Logins last 30 days (the age
 // is sealed in the cookie and checked), only page loads start one, and
 // [OAuth.Logout] (served at {prefix}logout) ends one.
 //
@@ -60,7 +65,8 @@
 // hub's API); the request's result travels in context.go. The
 // configuration is config.go (the struct and its checks) and settings.go
 // (one row per environment variable). For browsers, oauth.go identifies by
-// the login cookie (logincookie.go) and applies the XSRF rule (xsrf.go);
+// the login cookie (logincookie.go) and applies the cross-site request rule
+// (csrf.go: the hub's XSRF token, xsrf.go, or Fetch Metadata, crossorigin.go);
 // login.go is the login itself, with its state cookies (state.go). Every
 // error knows its HTTP status (errors.go). server.go serves a service the
 // way the hub expects.

@@ -47,6 +47,12 @@ var (
 	// so it may have been sent by another site riding on the browser's
 	// cookie.
 	ErrXSRF error = &refusal{http.StatusForbidden, "XSRF check failed: send the value of the _xsrf cookie in an X-XSRFToken header or an _xsrf form field"}
+	// ErrCrossOrigin: a request authenticated by the login cookie came from
+	// a page of another origin, as the browser's Sec-Fetch-Site or Origin
+	// header says: a websocket (whichever rule protects the service), or,
+	// with [Config.CrossOriginProtection], a change (POST, PUT, …) or a
+	// read that is not a page load.
+	ErrCrossOrigin error = &refusal{http.StatusForbidden, "cross-origin request refused: a page of another origin may not use this login"}
 )
 
 // Why an OAuth callback is refused. All are the browser's problem (4xx),
@@ -56,6 +62,7 @@ var (
 	errStateMalformed error = &refusal{http.StatusBadRequest, "OAuth state is malformed or expired: start the login again"}
 	errStateNoCookie  error = &refusal{http.StatusBadRequest, "OAuth state cookie is missing or expired: start the login again"}
 	errStateMismatch  error = &refusal{http.StatusForbidden, "OAuth state does not match this browser's login: start the login again"}
+	errReturnURL      error = &refusal{http.StatusBadRequest, "the return URL is neither on this service nor on a host it may send browsers to"}
 )
 
 // ForbiddenError says the hub identified the caller but none of the

@@ -21,7 +21,27 @@ import (
 // holds at most a few (the oldest are dropped), so no number of
 // unfinished logins can fill its cookie jar.
 func (o *OAuth) StartLogin(w http.ResponseWriter, r *http.Request) {
-	next := safeNext(o.auth.cfg.ServicePrefix, r.URL.RequestURI())
+	o.startLogin(w, r, safeNext(o.auth.cfg.ServicePrefix, r.URL.RequestURI()))
+}
+
+// StartLoginTo sends the browser to log in at the hub, as StartLogin
+// does, to come back to next: a path on this service, or a URL on one of
+// [Config.ReturnHosts]. It is for a login that starts somewhere else,
+// such as an ingress's sign-in redirect (nginx's auth_request answered
+// 401) for an app that is not under the service's prefix. Any other next
+// is answered 400 and no login starts, so no link can make the login send
+// a browser to a site of someone else's choosing.
+func (o *OAuth) StartLoginTo(w http.ResponseWriter, r *http.Request, next string) {
+	to, ok := safeReturn(o.auth.cfg.ServicePrefix, o.auth.cfg.ReturnHosts, next)
+	if !ok {
+		o.auth.logRefusal(r, errReturnURL)
+		WriteError(w, errReturnURL)
+		return
+	}
+	o.startLogin(w, r, to)
+}
+
+func (o *OAuth) startLogin(w http.ResponseWriter, r *http.Request, next string) {
 	st, param, name, err := o.states.start(w, r, next)
 	if err == nil {
 		err = o.states.set(w, r, name, st)
@@ -73,7 +93,7 @@ func (o *OAuth) callback(w http.ResponseWriter, r *http.Request) error {
 		// or the back button) just goes where it was going.
 		if next != "" && o.loggedIn(r) {
 			o.states.clearAll(w, r)
-			http.Redirect(w, r, safeNext(o.auth.cfg.ServicePrefix, next), http.StatusFound)
+			http.Redirect(w, r, o.returnURL(next), http.StatusFound)
 			return nil
 		}
 		return err
@@ -91,12 +111,20 @@ func (o *OAuth) callback(w http.ResponseWriter, r *http.Request) error {
 		return &loginError{code: http.StatusInternalServerError, msg: "could not seal the login cookie", err: err}
 	}
 	o.states.clearAll(w, r)
-	o.xsrf.offer(w, r, o.xsrf.forLogin(u, tok.AccessToken))
+	o.csrf.offer(w, r, u, tok.AccessToken)
 	o.auth.logger.Info("logged in", "kind", u.Kind, "name", u.Name)
 	o.auth.obs.loginFinished(r.Context())
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, safeNext(o.auth.cfg.ServicePrefix, next), http.StatusFound)
+	http.Redirect(w, r, o.returnURL(next), http.StatusFound)
 	return nil
+}
+
+// returnURL is where a finished login goes: next, checked again (it came
+// back sealed, but the allowed hosts may have changed since), or the
+// prefix.
+func (o *OAuth) returnURL(next string) string {
+	to, _ := safeReturn(o.auth.cfg.ServicePrefix, o.auth.cfg.ReturnHosts, next)
+	return to
 }
 
 // loggedIn reports whether the request's login cookie holds a token of a

@@ -19,6 +19,7 @@ import (
 // is then checked with the hub like any other (Authenticator.check).
 type loginCookie struct {
 	name   string
+	path   string // Config.CookiePath; "" for the jar's
 	jar    *cookieJar
 	codecs []securecookie.Codec // newest key first; old ones only open
 	// maxAge is the codecs' age limit in whole seconds, as securecookie
@@ -32,6 +33,7 @@ type loginCookie struct {
 func newLoginCookie(cfg Config, jar *cookieJar, keys *cookieKeys) *loginCookie {
 	return &loginCookie{
 		name:        loginCookieName(cfg),
+		path:        cfg.CookiePath,
 		jar:         jar,
 		codecs:      keys.login,
 		maxAge:      keys.loginMaxAge,
@@ -47,7 +49,7 @@ func (l *loginCookie) set(w http.ResponseWriter, r *http.Request, token string) 
 	if err != nil {
 		return err
 	}
-	c := l.jar.cookie(r, l.name, v)
+	c := l.cookie(r, v)
 	if !l.sessionOnly {
 		c.MaxAge = int(l.lifetime / time.Second)
 	}
@@ -75,7 +77,18 @@ func (l *loginCookie) has(r *http.Request) bool {
 
 // clear tells the browser to drop the login cookie.
 func (l *loginCookie) clear(w http.ResponseWriter, r *http.Request) {
-	l.jar.clear(w, r, l.name)
+	c := l.cookie(r, "")
+	c.MaxAge = -1
+	http.SetCookie(w, c)
+}
+
+// cookie is the login cookie with value, at its path.
+func (l *loginCookie) cookie(r *http.Request, value string) *http.Cookie {
+	c := l.jar.cookie(r, l.name, value)
+	if l.path != "" {
+		c.Path = l.path
+	}
+	return c
 }
 
 // maxSealedLen is the longest cookie value securecookie opens (its

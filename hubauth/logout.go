@@ -28,6 +28,6 @@ func (o *OAuth) Logout(w http.ResponseWriter, r *http.Request) {
 // send the browser to the hub's logout page, as [OAuth.Logout] does.
 func (o *OAuth) ClearLogin(w http.ResponseWriter, r *http.Request) {
 	o.login.clear(w, r)
-	o.xsrf.clear(w, r)
+	o.csrf.clear(w, r)
 	o.states.clearAll(w, r)
 }

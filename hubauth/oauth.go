@@ -20,13 +20,14 @@ import (
 // login another started and accepts the cookies another set.
 //
 // This file identifies a browser by its login cookie (logincookie.go) and
-// applies the XSRF rule to it (xsrf.go); login.go is the login itself.
+// applies the cross-site request rule to it (csrf.go); login.go is the
+// login itself.
 type OAuth struct {
 	auth   *Authenticator
 	conf   oauth2.Config
 	login  *loginCookie
 	states *stateCookies
-	xsrf   *xsrfTokens
+	csrf   csrfRule // JupyterHub's XSRF rule or the cross-origin one (csrf.go)
 
 	callbackPath string
 	logoutPath   string
@@ -64,7 +65,7 @@ func NewOAuth(a *Authenticator) (*OAuth, error) {
 		},
 		login:        newLoginCookie(cfg, jar, keys),
 		states:       newStateCookies(cfg, jar, keys),
-		xsrf:         newXSRFTokens(cfg, jar, keys),
+		csrf:         newCSRFRule(cfg, jar, keys),
 		callbackPath: cb.Path,
 		logoutPath:   cfg.ServicePrefix + "logout",
 		hubLogoutURL: cfg.Host + cfg.HubPrefix + "logout",
@@ -106,8 +107,11 @@ func (o *OAuth) Middleware(next http.Handler) http.Handler {
 // A login cookie the hub no longer accepts is cleared. Cookie-authenticated
 // requests that are not plain navigation must carry the XSRF token
 // ([OAuth.XSRFToken]); without it they are not admitted ([ErrXSRF]) and
-// no user is stored. With JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH off, a
-// websocket request the cookie alone authenticates is refused
+// no user is stored. With [Config.CrossOriginProtection] the browser's
+// Fetch Metadata and Origin decide instead ([ErrCrossOrigin]). Either way
+// a websocket the cookie authenticates must come from a page of the same
+// origin ([ErrCrossOrigin]). With JUPYTERHUB_ALLOW_WEBSOCKET_COOKIE_AUTH
+// off, a websocket request the cookie alone authenticates is refused
 // ([ErrWebsocketCookie]).
 //
 // With JUPYTERHUB_ALLOW_TOKEN_IN_URL on, a page opened from a link with
@@ -148,6 +152,9 @@ func (o *OAuth) identifyCookie(w http.ResponseWriter, r *http.Request) *identity
 		return &identity{err: ErrNoToken, loginFixes: true}
 	case o.auth.cfg.DenyWebsocketCookieAuth && isWebsocketUpgrade(r):
 		return &identity{err: ErrWebsocketCookie}
+	case isWebsocketUpgrade(r) && !sameOriginWebsocket(r):
+		// Another site's page, opening a websocket with the user's login.
+		return &identity{err: ErrCrossOrigin}
 	case err != nil:
 		o.login.clear(w, r)
 		return &identity{err: ErrLoginCookie, loginFixes: true}
@@ -159,11 +166,13 @@ func (o *OAuth) identifyCookie(w http.ResponseWriter, r *http.Request) *identity
 		// Expired, revoked, or the hub session behind it ended (logout).
 		o.login.clear(w, r)
 		id.loginFixes = true
-	case id.err == nil && !o.xsrf.guard(w, r, id.user, token):
-		// Not the caller's doing, perhaps another site's: nobody is
-		// identified, so a handler that only looks at the user cannot act
-		// for them.
-		return &identity{err: ErrXSRF}
+	case id.err == nil:
+		if err := o.csrf.check(w, r, id.user, token); err != nil {
+			// Not the caller's doing, perhaps another site's: nobody is
+			// identified, so a handler that only looks at the user cannot
+			// act for them.
+			return &identity{err: err}
+		}
 	}
 	return id
 }
@@ -179,7 +188,7 @@ func (o *OAuth) keepURLToken(w http.ResponseWriter, r *http.Request, id *identit
 	if err := o.login.set(w, r, id.token); err != nil {
 		return // the link still works for this request
 	}
-	o.xsrf.offer(w, r, o.xsrf.forLogin(id.user, id.token))
+	o.csrf.offer(w, r, id.user, id.token)
 	o.auth.logger.Info("kept the link's token in the login cookie", "kind", id.user.Kind, "name", id.user.Name)
 }
 

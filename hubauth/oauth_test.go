@@ -368,7 +368,7 @@ func TestXSRFOnPOST(t *testing.T) {
 	w := httptest.NewRecorder()
 	require.NoError(t, o.login.set(w, httptest.NewRequest("GET", "/", nil), adaToken))
 	login := w.Result().Cookies()[0]
-	xsrf := o.xsrf.token(adaToken)
+	xsrf := o.csrf.token(adaToken)
 
 	send := func(body string, header http.Header, cookie bool) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("POST", "/services/whoami/save", strings.NewReader(body))

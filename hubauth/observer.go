@@ -75,7 +75,7 @@ const (
 	OutcomeNoToken Outcome = "no_token"
 	// OutcomeRefused: the credentials were no good: a token the hub does
 	// not accept, a login cookie that cannot be opened, a missing XSRF
-	// token.
+	// token, a cookie request from another origin.
 	OutcomeRefused Outcome = "refused"
 	// OutcomeForbidden: the hub identified the caller, but no scope of
 	// theirs grants access to the service.

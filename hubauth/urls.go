@@ -240,3 +240,91 @@ func isCookieToken(s string) bool {
 	}
 	return true
 }
+
+// checkCookiePath checks a cookie path (Config.CookiePath): an absolute
+// path without the bytes that would end or bend the Set-Cookie header.
+func checkCookiePath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("want a path starting with '/', got %q", p)
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < ' ' || c >= 0x7f || c == ';' {
+			return fmt.Errorf("must not hold ';', spaces or control characters, got %q", p)
+		}
+	}
+	return nil
+}
+
+// validReturnHost reports whether h can be an entry of Config.ReturnHosts:
+// host or host:port, or the same after a '.' for every host under it.
+func validReturnHost(h string) bool {
+	h = strings.TrimPrefix(h, ".")
+	if h == "" || len(h) > 255 || strings.HasPrefix(h, ".") {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.', c == '-', c == ':', c == '[', c == ']':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// returnHostAllowed reports whether host (host or host:port, as in a URL)
+// is one of allowed: the same host and port (no port matches no port),
+// or, for an entry ".example.org", example.org or any host under it, with
+// the entry's port.
+func returnHostAllowed(allowed []string, host string) bool {
+	host = strings.ToLower(host)
+	name, port := host, ""
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		name, port = h, p
+	}
+	for _, a := range allowed {
+		a = strings.ToLower(a)
+		if a == host {
+			return true
+		}
+		suffix, ok := strings.CutPrefix(a, ".")
+		if !ok {
+			continue
+		}
+		sname, sport := suffix, ""
+		if h, p, err := net.SplitHostPort(suffix); err == nil {
+			sname, sport = h, p
+		}
+		if sport == port && (name == sname || strings.HasSuffix(name, "."+sname)) {
+			return true
+		}
+	}
+	return false
+}
+
+// safeReturn returns where a login may send the browser once it is done:
+// next when it is a path on this service (safeNext) or an http(s) URL on
+// one of the allowed hosts (Config.ReturnHosts), without credentials or
+// bytes a browser might read differently; ok is false, and the prefix
+// returned, for anything else.
+func safeReturn(prefix string, allowed []string, next string) (string, bool) {
+	if s := safeNext(prefix, next); s == next {
+		return next, true
+	}
+	if len(allowed) == 0 || strings.ContainsAny(next, "\\#") {
+		return prefix, false
+	}
+	for i := 0; i < len(next); i++ {
+		if next[i] <= ' ' || next[i] == 0x7f {
+			return prefix, false
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Opaque != "" ||
+		u.Host == "" || !returnHostAllowed(allowed, u.Host) {
+		return prefix, false
+	}
+	return next, true
+}

@@ -12,8 +12,9 @@ import (
 )
 
 // JupyterHub's XSRF rule (4.1 and later) for requests the login cookie
-// authenticates: what is not plain navigation must carry the login's XSRF
-// token, which the page learns from the _xsrf cookie and sends back.
+// authenticates, hubauth's default (csrf.go): what is not plain navigation
+// must carry the login's XSRF token, which the page learns from the _xsrf
+// cookie and sends back.
 
 // xsrfCookieName is the cookie through which a page's scripts learn the
 // XSRF token to send back, as with JupyterHub's own pages.
@@ -53,21 +54,26 @@ func (x *xsrfTokens) forLogin(u *User, hubToken string) string {
 	return u.Derived(xsrfKey{}, func(*User) any { return x.token(hubToken) }).(string)
 }
 
-// guard applies the rule to a request the login cookie authenticated as
-// u, with hubToken inside: false when the request needed the XSRF token
+// check applies the rule to a request the login cookie authenticated as
+// u, with hubToken inside: ErrXSRF when the request needed the XSRF token
 // and did not carry it. Otherwise the page is offered the token.
-func (x *xsrfTokens) guard(w http.ResponseWriter, r *http.Request, u *User, hubToken string) bool {
+func (x *xsrfTokens) check(w http.ResponseWriter, r *http.Request, u *User, hubToken string) error {
 	want := x.forLogin(u, hubToken)
 	if needsXSRFCheck(r) && !checkXSRF(r, want) {
-		return false
+		return ErrXSRF
 	}
-	x.offer(w, r, want)
-	return true
+	x.offerToken(w, r, want)
+	return nil
 }
 
-// offer gives the page the XSRF token of this login in a cookie its
+// offer gives a new login's page its XSRF token.
+func (x *xsrfTokens) offer(w http.ResponseWriter, r *http.Request, u *User, hubToken string) {
+	x.offerToken(w, r, x.forLogin(u, hubToken))
+}
+
+// offerToken gives the page the XSRF token of this login in a cookie its
 // scripts can read, unless the browser has it already.
-func (x *xsrfTokens) offer(w http.ResponseWriter, r *http.Request, want string) {
+func (x *xsrfTokens) offerToken(w http.ResponseWriter, r *http.Request, want string) {
 	if hasCookie(r, xsrfCookieName, want) {
 		return
 	}
@@ -90,6 +96,9 @@ func (x *xsrfTokens) clear(w http.ResponseWriter, r *http.Request) {
 // back (as an _xsrf form field, or an X-XSRFToken header) unless it is
 // plain navigation; for handlers that render forms. It is "" for requests
 // not authenticated by the login cookie, which need none.
+//
+// With [Config.CrossOriginProtection] no token is needed, and it is
+// always "".
 func (o *OAuth) XSRFToken(r *http.Request) string {
 	if tokenFrom(r, o.auth.cfg.AllowTokenInURL) != "" {
 		return ""
@@ -98,7 +107,7 @@ func (o *OAuth) XSRFToken(r *http.Request) string {
 	if err != nil || token == "" {
 		return ""
 	}
-	return o.xsrf.token(token)
+	return o.csrf.token(token)
 }
 
 // needsXSRFCheck applies JupyterHub's rule (4.1 and later) to a request

@@ -124,6 +124,13 @@ const browserTimeout = 60 * time.Second
 // and fails the test.
 func startChromium(t *testing.T, path string) context.Context {
 	t.Helper()
+	return startChromiumFor(t, path, browserTimeout)
+}
+
+// startChromiumFor is startChromium for a test whose browser work takes
+// up to limit.
+func startChromiumFor(t *testing.T, path string, limit time.Duration) context.Context {
+	t.Helper()
 	profile := t.TempDir()
 	var output hubtest.LockedBuffer
 	t.Cleanup(func() {
@@ -141,7 +148,7 @@ func startChromium(t *testing.T, path string) context.Context {
 		}
 	})
 
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), browserTimeout)
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancelTimeout)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),

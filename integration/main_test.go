@@ -59,6 +59,12 @@ func get(t *testing.T, url, authorization string) response {
 // net/http would refuse to send included, and returns the status.
 func rawGet(t *testing.T, base, path string, headers ...string) int {
 	t.Helper()
+	return rawGetBody(t, base, path, headers...).status
+}
+
+// rawGetBody is rawGet that also returns the answer's body.
+func rawGetBody(t *testing.T, base, path string, headers ...string) response {
+	t.Helper()
 	u, err := neturl.Parse(base)
 	require.NoError(t, err)
 	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
@@ -73,8 +79,10 @@ func rawGet(t *testing.T, base, path string, headers ...string) int {
 	require.NoError(t, err)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(t, err, "a malformed request must still get an HTTP answer")
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return response{resp.StatusCode, resp.Header, string(body)}
 }
 
 // env turns a map into os/exec's KEY=VALUE form.

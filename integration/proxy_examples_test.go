@@ -122,6 +122,10 @@ func TestProxyBokehUserServer(t *testing.T) {
 	require.Equal(t, byte(1), op)
 	require.Contains(t, string(msg), `"msgtype": "ACK"`)
 
+	r = get(t, hub.URL+"/user/kim/", "token "+token)
+	require.Equal(t, 302, r.status, "the server's prefix itself sends the browser on to c.Spawner.default_url")
+	require.Equal(t, "/user/kim/app", r.header.Get("Location"))
+
 	b := newBrowser(t, "kim")
 	h := b.visit(app)
 	require.Equal(t, 200, h.status, "%s: %s", h.url, h.body)

@@ -41,6 +41,7 @@ func buildTestApp(t *testing.T) string {
 type appView struct {
 	App     string              `json:"app"`
 	Method  string              `json:"method"`
+	Host    string              `json:"host"`
 	Path    string              `json:"path"`
 	RawPath string              `json:"raw_path"`
 	Query   string              `json:"query"`

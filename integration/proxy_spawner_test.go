@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -30,13 +32,14 @@ func userServers(t *testing.T, hub *hubtest.Hub, name string) serverModel {
 }
 
 // The user's server is hubauth-proxy, started by the hub's spawner with
-// c.Spawner.cmd, wrapping testapp on the free port it picked.
+// c.Spawner.cmd, wrapping testapp on a unix socket it picked
+// ({unix_socket}), in a directory only the server's user can enter.
 func TestProxyAsUserServer(t *testing.T) {
 	hubtest.Require(t)
 	appBin := buildTestApp(t)
 	proxyBin := hubtest.Binary(t, "hubauth-proxy")
 	tag := "spawned-" + hubtest.RandomToken()[:12] // finds this test's app
-	cmd, err := json.Marshal([]string{proxyBin, "-access-log", "--", appBin, "-addr", "127.0.0.1:{port}", "-tag", tag})
+	cmd, err := json.Marshal([]string{proxyBin, "-access-log", "-strip-prefix", "--", appBin, "-unix", "{unix_socket}", "-tag", tag})
 	require.NoError(t, err)
 	hub := hubtest.Start(t, hubtest.Options{
 		// The rig's admin service may also start, stop and read servers.
@@ -45,6 +48,9 @@ func TestProxyAsUserServer(t *testing.T) {
 c.Spawner.cmd = %s
 # Report activity every second (jupyterhub-singleuser's default is 300 s).
 c.Spawner.environment = {"JUPYTERHUB_ACTIVITY_INTERVAL": "1"}
+# The hub's own polling of its proxy for activity, off: what moves
+# last_activity is the server's reports.
+c.JupyterHub.last_activity_interval = 3600
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
 `, cmd),
@@ -85,6 +91,54 @@ c.Spawner.http_timeout = 60
 		require.Equal(t, []string{"ada"}, parseAppView(t, r.body).Headers["X-Forwarded-User"])
 		r = get(t, server+"api", "token "+bobToken)
 		requireJSONError(t, r, 403, "may not use this service")
+	})
+
+	t.Run("answers carry the hub's version, which the hub checks on spawn", func(t *testing.T) {
+		r := get(t, server+"page", "token "+adaToken)
+		require.Equal(t, hub.Version().String(), r.header.Get("X-JupyterHub-Version"))
+		r = get(t, server+"page", "")
+		require.Equal(t, 302, r.status)
+		require.Equal(t, hub.Version().String(), r.header.Get("X-JupyterHub-Version"), "on the login redirect too: the hub asks without a token")
+		require.NotContains(t, hub.Log(), "Single-user server has no version header")
+	})
+
+	t.Run("the app listens on a socket only the server's user can reach", func(t *testing.T) {
+		var socket string
+		hubtest.Processes(func(p hubtest.ProcInfo) bool {
+			for i, a := range p.Args {
+				if p.PID == apps[0] && a == "-unix" && i+1 < len(p.Args) {
+					socket = p.Args[i+1]
+				}
+			}
+			return false
+		})
+		require.NotEmpty(t, socket, "the app was given {unix_socket}")
+		fi, err := os.Stat(socket)
+		require.NoError(t, err)
+		require.Equal(t, os.ModeSocket, fi.Mode().Type())
+		dir, err := os.Stat(filepath.Dir(socket))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o700), dir.Mode().Perm(), "no other user can enter the socket's directory")
+	})
+
+	t.Run("websocket messages alone keep the server active", func(t *testing.T) {
+		ws, status := dialWebsocket(t, server+"ws", http.Header{"Authorization": {"token " + adaToken}})
+		require.Equal(t, 101, status)
+		// The upgrade itself was a request: let its report land first.
+		time.Sleep(2500 * time.Millisecond)
+		before := userServers(t, hub, "ada").Servers[""].LastActivity
+		for i := range 8 {
+			ws.send(t, fmt.Sprint("keep-alive ", i))
+			_, got := ws.recv(t)
+			require.Equal(t, fmt.Sprint("keep-alive ", i), string(got))
+			time.Sleep(500 * time.Millisecond)
+		}
+		var after time.Time
+		require.Eventually(t, func() bool {
+			after = userServers(t, hub, "ada").Servers[""].LastActivity
+			return after.After(before.Add(2 * time.Second))
+		}, 15*time.Second, 200*time.Millisecond, "last_activity stayed at %s while messages flowed\nhub log:\n%s", before, hub.LogTail())
+		t.Logf("last_activity %s -> %s over the websocket alone", before.Format(time.RFC3339Nano), after.Format(time.RFC3339Nano))
 	})
 
 	t.Run("the hub's last_activity advances after traffic", func(t *testing.T) {

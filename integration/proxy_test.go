@@ -27,23 +27,30 @@ type proxyRig struct {
 	hub       *hubtest.Hub
 	svc       string // the service's public URL, through the hub's proxy
 	proxyAddr string // where hubauth-proxy listens
-	appAddr   string
-	appBin    string
-	proxyBin  string
-	app       *hubtest.Process
+	// forwardAuthAddr is the proxy's forward-auth listener, for an
+	// ingress only (-forward-auth-listen).
+	forwardAuthAddr string
+	appAddr         string
+	appBin          string
+	proxyBin        string
+	app             *hubtest.Process
 }
 
 func startProxyRig(t *testing.T, flags ...string) *proxyRig {
 	t.Helper()
 	hubtest.Require(t)
 	r := &proxyRig{
-		appBin:    buildTestApp(t),
-		proxyBin:  hubtest.Binary(t, "hubauth-proxy"),
-		appAddr:   fmt.Sprintf("127.0.0.1:%d", hubtest.FreePort(t)),
-		proxyAddr: fmt.Sprintf("127.0.0.1:%d", hubtest.FreePort(t)),
+		appBin:          buildTestApp(t),
+		proxyBin:        hubtest.Binary(t, "hubauth-proxy"),
+		appAddr:         fmt.Sprintf("127.0.0.1:%d", hubtest.FreePort(t)),
+		proxyAddr:       fmt.Sprintf("127.0.0.1:%d", hubtest.FreePort(t)),
+		forwardAuthAddr: fmt.Sprintf("127.0.0.1:%d", hubtest.FreePort(t)),
 	}
 	r.startApp(t)
-	cmd := append([]string{r.proxyBin, "-upstream", "http://" + r.appAddr}, flags...)
+	// testapp thinks it lives at "/".
+	// testapp thinks it lives at "/".
+	cmd := append([]string{r.proxyBin, "-upstream", "http://" + r.appAddr, "-strip-prefix",
+		"-forward-auth-listen", r.forwardAuthAddr}, flags...)
 	r.hub = hubtest.Start(t, hubtest.Options{
 		Services: []hubtest.Service{{
 			Name:        "app",
@@ -73,6 +80,7 @@ func (r *proxyRig) proxyPid(t *testing.T) int {
 
 func TestProxyService(t *testing.T) {
 	rig := startProxyRig(t, "-pass-user-model", "-auth-endpoint", "/_hubauth/auth")
+	require.NotEmpty(t, rig.forwardAuthAddr)
 	hub, svc := rig.hub, rig.svc
 	for _, u := range []string{"ada", "bob"} {
 		hub.CreateUser(t, u)
@@ -105,24 +113,61 @@ func TestProxyService(t *testing.T) {
 		require.NotEmpty(t, b.cookie(svc, "service-app"), "the browser holds the login cookie")
 	})
 
-	t.Run("a browser's form post needs the XSRF token, and reaches the app whole", func(t *testing.T) {
+	t.Run("a browser's own form post reaches the app whole; another origin's is refused", func(t *testing.T) {
+		form := url.Values{"a": {"1"}, "b": {"two words"}}
 		before := seenBy(t, rig.appAddr)
-		h := b.do(http.MethodPost, svc+"form", url.Values{"a": {"1"}, "b": {"two words"}}, nil)
-		requireJSONError(t, response{h.status, h.header, h.body}, 403, "XSRF")
-		require.Equal(t, before, seenBy(t, rig.appAddr), "the app saw nothing")
+		for _, h := range []http.Header{
+			{"Sec-Fetch-Site": {"cross-site"}, "Sec-Fetch-Mode": {"navigate"}, "Origin": {"http://evil.example"}},
+			{"Sec-Fetch-Site": {"same-site"}, "Sec-Fetch-Mode": {"cors"}, "Origin": {"http://127.0.0.1:1"}},
+			{"Origin": {"http://evil.example"}},
+		} {
+			h := b.do(http.MethodPost, svc+"form", form, h)
+			requireJSONError(t, response{h.status, h.header, h.body}, 403, "cross-origin request refused")
+		}
+		require.Equal(t, before, seenBy(t, rig.appAddr), "the app saw none of them")
+		require.Empty(t, b.cookie(svc, "_xsrf"), "the proxy needs no XSRF token from the page, and sets none")
 
-		xsrf := b.cookie(svc, "_xsrf")
-		require.NotEmpty(t, xsrf, "the proxy offered the page its XSRF token")
-		h = b.do(http.MethodPost, svc+"form", url.Values{"a": {"1"}, "b": {"two words"}, "_xsrf": {xsrf}}, nil)
+		same := http.Header{"Sec-Fetch-Site": {"same-origin"}, "Sec-Fetch-Mode": {"cors"}, "Origin": {hub.URL}}
+		h := b.do(http.MethodPost, svc+"form", form, same)
 		require.Equal(t, 200, h.status, h.body)
 		v := parseAppView(t, h.body)
 		require.Equal(t, "POST", v.Method)
 		require.Equal(t, []string{"ada"}, v.Headers["X-Forwarded-User"])
 
-		h = b.do(http.MethodPost, svc+"upload", url.Values{"a": {"1"}, "b": {"two words"}, "_xsrf": {xsrf}}, nil)
+		h = b.do(http.MethodPost, svc+"upload", form, same)
 		require.Equal(t, 200, h.status, h.body)
-		sum := sha256.Sum256([]byte(url.Values{"a": {"1"}, "b": {"two words"}, "_xsrf": {xsrf}}.Encode()))
-		require.Contains(t, h.body, hex.EncodeToString(sum[:]), "the form the XSRF check read still reaches the app")
+		sum := sha256.Sum256([]byte(form.Encode()))
+		require.Contains(t, h.body, hex.EncodeToString(sum[:]), "the form reaches the app byte for byte")
+	})
+
+	t.Run("the app sees the browser's host, whatever a client forges", func(t *testing.T) {
+		hubHost := strings.TrimPrefix(hub.URL, "http://")
+		r := rawGetBody(t, hub.URL, "/services/app/page", "Authorization: token "+adaToken,
+			"X-Forwarded-Host: evil.example", "X-Forwarded-Proto: https", "X-Forwarded-For: 203.0.113.9")
+		require.Equal(t, 200, r.status, r.body)
+		v := parseAppView(t, r.body)
+		require.Equal(t, hubHost, v.Host, "the Host the browser sent")
+		require.Equal(t, []string{hubHost}, v.Headers["X-Forwarded-Host"])
+		require.Equal(t, []string{"http"}, v.Headers["X-Forwarded-Proto"], "what the hub's proxy appended, not the client's https")
+		require.Equal(t, []string{"127.0.0.1, 127.0.0.1"}, v.Headers["X-Forwarded-For"], "the address the hub's proxy saw, then the hub's proxy's own")
+	})
+
+	t.Run("the login cookie opens a websocket from the app's own page only", func(t *testing.T) {
+		cookie := "service-app=" + b.cookie(svc, "service-app")
+		ws, status := dialWebsocket(t, svc+"ws", http.Header{"Cookie": {cookie}, "Origin": {hub.URL}, "Sec-Fetch-Site": {"same-origin"}})
+		require.Equal(t, 101, status)
+		ws.send(t, "mine")
+		_, got := ws.recv(t)
+		require.Equal(t, "mine", string(got))
+		before := seenBy(t, rig.appAddr)
+		for _, h := range []http.Header{
+			{"Cookie": {cookie}, "Origin": {"http://evil.example"}},
+			{"Cookie": {cookie}, "Origin": {"http://127.0.0.1:1"}, "Sec-Fetch-Site": {"same-site"}},
+		} {
+			_, status = dialWebsocket(t, svc+"ws", h)
+			require.Equal(t, 403, status, "%v", h["Origin"])
+		}
+		require.Equal(t, before, seenBy(t, rig.appAddr), "the app saw neither")
 	})
 
 	t.Run("a token header gets through and is not passed on", func(t *testing.T) {
@@ -157,7 +202,7 @@ func TestProxyService(t *testing.T) {
 		req.Header["X-Auth-Request-User"] = []string{"mallory"}
 		req.Header["Remote-User"] = []string{"mallory"}
 		req.Header.Set("Authorization", "token "+adaToken)
-		req.Header.Set("Cookie", "_xsrf=forged; app-own=kept; service-app-oauth-state=x")
+		req.Header.Set("Cookie", "_xsrf=apps-own; app-own=kept; service-app-oauth-state=x")
 		resp, err := client.Do(req)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
@@ -177,7 +222,7 @@ func TestProxyService(t *testing.T) {
 			}
 		}
 		require.Equal(t, "keep=1", v.Query)
-		require.Equal(t, []string{"app-own=kept"}, v.Headers["Cookie"])
+		require.Equal(t, []string{"_xsrf=apps-own; app-own=kept"}, v.Headers["Cookie"], "_xsrf is the app's: the proxy sets none")
 	})
 
 	t.Run("hostile paths and headers never get a 5xx", func(t *testing.T) {
@@ -272,20 +317,26 @@ func TestProxyService(t *testing.T) {
 		require.Less(t, after-before, int64(24<<20), "the proxy's peak memory grew by %d MB for a 100 MB upload", (after-before)>>20)
 	})
 
-	t.Run("the forward-auth endpoint answers an ingress", func(t *testing.T) {
-		endpoint := "http://" + rig.proxyAddr + "/_hubauth/auth"
-		r := get(t, endpoint, "token "+adaToken)
+	t.Run("forward auth: names only where a browser can fetch it, the model on the ingress's own listener", func(t *testing.T) {
+		r := get(t, "http://"+rig.proxyAddr+"/_hubauth/auth", "token "+adaToken)
 		require.Equal(t, 202, r.status, r.body)
 		require.Equal(t, "ada", r.header.Get("X-Forwarded-User"))
+		require.Equal(t, "ada", r.header.Get("X-Auth-Request-User"))
+		require.Equal(t, "app-users", r.header.Get("X-Auth-Request-Groups"))
+		require.Empty(t, r.header.Get("X-Forwarded-User-Model"), "the model only on the ingress's listener")
+		ingress := "http://" + rig.forwardAuthAddr + "/auth"
+		r = get(t, ingress, "token "+adaToken)
+		require.Equal(t, 202, r.status, r.body)
+		require.Equal(t, "ada", r.header.Get("X-Auth-Request-User"))
 		require.Contains(t, r.header.Get("X-Forwarded-User-Model"), `"name":"ada"`)
-		r = get(t, endpoint, "")
+		r = get(t, ingress, "")
 		require.Equal(t, 401, r.status)
 		require.Empty(t, r.header.Get("X-Forwarded-User"))
-		r = get(t, endpoint, "token "+bobToken)
+		r = get(t, ingress, "token "+bobToken)
 		require.Equal(t, 403, r.status)
 
 		// The browser's login cookie works there too, as nginx passes it on.
-		req, err := http.NewRequest("GET", endpoint, nil)
+		req, err := http.NewRequest("GET", ingress, nil)
 		require.NoError(t, err)
 		req.Header.Set("Cookie", "service-app="+b.cookie(svc, "service-app"))
 		resp, err := client.Do(req)
@@ -318,4 +369,38 @@ func TestProxyService(t *testing.T) {
 		r = get(t, svc+"page", "token "+adaToken)
 		require.Equal(t, 200, r.status, "the app is back: %s", r.body)
 	})
+}
+
+// A proxy whose activity URL holds a password (an operator's mistake, or
+// a hub behind basic auth) never prints it: each failed report is logged
+// with the URL's password masked. The proxy runs outside the hub here, as
+// an external service, since the hub gives services no activity URL and
+// logs the command lines of those it starts.
+func TestProxyActivityPasswordNeverPrinted(t *testing.T) {
+	const password = "s3cret-activity-pw"
+	token := hubtest.RandomToken()
+	proxyAddr := fmt.Sprintf("127.0.0.1:%d", hubtest.FreePort(t))
+	appAddr := fmt.Sprintf("127.0.0.1:%d", hubtest.FreePort(t))
+	hubtest.StartProcess(t, buildTestApp(t), nil, appAddr, "-addr", appAddr)
+	hub := hubtest.Start(t, hubtest.Options{
+		Services: []hubtest.Service{{Name: "app", URL: "http://" + proxyAddr, APIToken: token}},
+		Roles:    []hubtest.Role{{Name: "app-users", Users: []string{"ada"}, Scopes: []string{"access:services!service=app"}}},
+	})
+	proxy := hubtest.StartProcess(t, hubtest.Binary(t, "hubauth-proxy"), []string{
+		"JUPYTERHUB_API_TOKEN=" + token,
+		"JUPYTERHUB_API_URL=" + hub.APIURL,
+		"JUPYTERHUB_SERVICE_NAME=app",
+		"JUPYTERHUB_SERVICE_URL=http://" + proxyAddr,
+		"JUPYTERHUB_SERVICE_PREFIX=/services/app/",
+		// The port is closed: every report fails.
+		"JUPYTERHUB_ACTIVITY_URL=http://activity-user:" + password + "@127.0.0.1:1/hub/api/users/ada/activity",
+		"JUPYTERHUB_ACTIVITY_INTERVAL=1",
+	}, proxyAddr, "-upstream", "http://"+appAddr)
+	r := get(t, hub.URL+"/services/app/page", "token "+hub.NewToken(t, "ada", nil))
+	require.Equal(t, 200, r.status, r.body)
+	require.Eventually(t, func() bool {
+		return strings.Count(proxy.Output(), "could not report activity to the hub") >= 2
+	}, 20*time.Second, 200*time.Millisecond, "the failed reports are logged, and tried again\n%s", proxy.Output())
+	require.Contains(t, proxy.Output(), "activity-user:xxxxx@127.0.0.1:1", "the URL is logged, its password masked")
+	require.NotContains(t, proxy.Output(), password)
 }

@@ -36,7 +36,8 @@ c.JupyterHub.services = [
         # gives it its token, OAuth client and access scope.
         "name": "site",
         "url": "http://127.0.0.1:" + proxy_port,
-        "command": [os.path.join(bin_dir, "hubauth-proxy"),
+        # http.server serves the site at "/": the proxy strips the prefix.
+        "command": [os.path.join(bin_dir, "hubauth-proxy"), "-strip-prefix",
                     "-upstream", "http://127.0.0.1:" + site_port],
         # Skip the hub's "authorize this service?" page.
         "oauth_no_confirm": True,

@@ -28,8 +28,8 @@ hub_host = os.environ.get("HUB_HOST", "127.0.0.1:8000")
 c.JupyterHub.spawner_class = "simple"  # runs as the hub's own user: a demo
 c.Spawner.cmd = [
     os.path.join(bin_dir, "hubauth-proxy"),
-    # Bokeh is told its prefix (/user/NAME/), so it gets the full path.
-    "-strip-prefix=false",
+    # Bokeh is told its prefix (/user/NAME/), so it gets the full path (the
+    # proxy's default).
     "-ready-timeout", "60s",
     "--",
     os.path.join(apps_venv, "bin", "bokeh"), "serve", os.path.join(here, "app.py"),

@@ -23,12 +23,15 @@
 // clean outbound request: hop-by-hop headers are dropped, websockets are
 // passed through, and streaming answers (server-sent events, chunked
 // bodies) are flushed as they come; request bodies stream, never
-// buffered. X-Forwarded-For, -Proto and -Host are set afresh, and
+// buffered. X-Forwarded-For, -Proto and -Host are set afresh (from what the
+// hub's proxy appended, never from what a client sent ahead of it), the
+// app gets the browser's Host header (Options.PassHost), and
 // X-Forwarded-Prefix names the path prefix when it is stripped. An app
 // that is down gets the browser a short 502 page (503 while it starts),
-// never a hang.
+// never a hang. The app may listen on a unix socket (unix:/path).
 //
-// [Proxy.ForwardAuth] answers nginx's auth_request and Traefik's
-// forwardAuth, for deployments that proxy to the app themselves and only
-// want the hub's login.
+// [Proxy.ForwardAuth] and [Proxy.IngressAuth] answer nginx's auth_request
+// and Traefik's forwardAuth, for deployments that proxy to the app
+// themselves and only want the hub's login; only the second, served where
+// only the ingress reaches it, hands out the caller's token.
 package hubproxy

@@ -41,6 +41,7 @@ func FuzzRewrite(f *testing.F) {
 		Upstream:       &url.URL{Scheme: "http", Host: "127.0.0.1:9"},
 		StripPrefix:    true,
 		TrustForwarded: true,
+		PassHost:       true,
 		Transport:      tr,
 	})
 	if err != nil {
@@ -96,6 +97,9 @@ func FuzzRewrite(f *testing.F) {
 		if v := out.Header.Get("X-Forwarded-Proto"); v != "http" && v != "https" {
 			t.Fatalf("X-Forwarded-Proto %q", v)
 		}
+		if v := out.Header.Get("X-Forwarded-Host"); v != "hub.example.org" || out.Host != "hub.example.org" {
+			t.Fatalf("the app was told the host is %q (Host %q), not the one the request came with", v, out.Host)
+		}
 		for _, v := range out.Header.Values("Authorization") {
 			if isHubAuthorization(v) {
 				t.Fatalf("a hub token reached the app: %q", v)
@@ -117,6 +121,36 @@ func FuzzRewrite(f *testing.F) {
 			if auth.IsHubCookie(r.Name) {
 				t.Fatalf("hub cookie %q reached the app as parsed by net/http", r.Name)
 			}
+		}
+	})
+}
+
+// FuzzIngressAuth: whatever an ingress (or whoever reaches its listener)
+// says the browser's method and host were, the answer is a 4xx or a 202,
+// never a 5xx or a panic.
+func FuzzIngressAuth(f *testing.F) {
+	f.Add("POST", "app.example.org", "token")
+	f.Add("p o s t", "a b", "bearer")
+	f.Add("", "", "")
+	f.Add("GET\r\nX: y", "[::1]:80", "Token")
+	auth := testAuth(f)
+	p, err := New(auth, Options{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:9"}, PassAccessToken: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := p.IngressAuth(auth.Identify)
+	f.Fuzz(func(t *testing.T, method, host, scheme string) {
+		req := httptest.NewRequest("GET", "http://127.0.0.1:4181/auth", nil)
+		req.Header["X-Original-Method"] = []string{method}
+		req.Header["X-Forwarded-Host"] = []string{host}
+		req.Header.Set("Authorization", scheme+" "+adaToken)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 || (rec.Code != 202 && rec.Code/100 != 4) {
+			t.Fatalf("status %d for method %q host %q: %s", rec.Code, method, host, rec.Body)
+		}
+		if rec.Code != 202 && rec.Header().Get(HeaderAccessToken) != "" {
+			t.Fatalf("a refusal carries the token")
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package hubproxy
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +13,15 @@ const (
 	HeaderUserModel   = "X-Forwarded-User-Model"
 	HeaderAccessToken = "X-Forwarded-Access-Token"
 	HeaderPrefix      = "X-Forwarded-Prefix"
+)
+
+// The forward-auth answer's names for the same, as oauth2-proxy's
+// /oauth2/auth sends them and ingress-nginx's examples copy them
+// (auth-response-headers).
+const (
+	HeaderAuthUser        = "X-Auth-Request-User"
+	HeaderAuthGroups      = "X-Auth-Request-Groups"
+	HeaderAuthAccessToken = "X-Auth-Request-Access-Token"
 )
 
 // forgeable reports whether a request header is one a client must never
@@ -123,25 +131,19 @@ func filterCookieHeader(v string, drop func(string) bool) string {
 	return strings.Join(kept, "; ")
 }
 
-// firstForwarded is the first comma-separated value of an inbound
-// forwarding header.
-func firstForwarded(h http.Header, name string) string {
-	v, _, _ := strings.Cut(h.Get(name), ",")
+// lastForwarded is the last comma-separated value of an inbound
+// forwarding header (of its last line): the one the proxy in front
+// appended, whatever a client sent before it.
+func lastForwarded(h http.Header, name string) string {
+	vs := h.Values(name)
+	if len(vs) == 0 {
+		return ""
+	}
+	v := vs[len(vs)-1]
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
 	return strings.TrimSpace(v)
-}
-
-// validForwardedFor reports whether v is a list of IP addresses, as a
-// proxy in front of us writes X-Forwarded-For.
-func validForwardedFor(v string) bool {
-	if v == "" || len(v) > 1024 {
-		return false
-	}
-	for ip := range strings.SplitSeq(v, ",") {
-		if net.ParseIP(strings.TrimSpace(ip)) == nil {
-			return false
-		}
-	}
-	return true
 }
 
 // validHost reports whether v can be a Host header: host or host:port of

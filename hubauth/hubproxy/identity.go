@@ -10,8 +10,10 @@ import (
 	"github.com/hubauth-go/whoami/hubauth"
 )
 
-// setIdentity writes the caller's identity headers into h.
-func (p *Proxy) setIdentity(h http.Header, r *http.Request) {
+// setIdentity writes the caller's identity headers into h: the name and
+// groups, and, unless namesOnly, the model and the token when the options
+// pass them.
+func (p *Proxy) setIdentity(h http.Header, r *http.Request, namesOnly bool) {
 	u := hubauth.UserFromContext(r.Context())
 	if u == nil {
 		return
@@ -19,6 +21,9 @@ func (p *Proxy) setIdentity(h http.Header, r *http.Request) {
 	h.Set(HeaderUser, u.Name)
 	if len(u.Groups) > 0 {
 		h.Set(HeaderGroups, strings.Join(u.Groups, ","))
+	}
+	if namesOnly {
+		return
 	}
 	if p.opts.PassUserModel {
 		if m := u.Derived(modelKey{}, modelHeader).(string); m != "" {

@@ -1,6 +1,7 @@
 package hubproxy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,19 +23,36 @@ import (
 // beyond the caller's name and groups is passed on.
 type Options struct {
 	// Upstream is the app's base URL, e.g. http://127.0.0.1:9000. A path in
-	// it is put in front of every request's path.
+	// it is put in front of every request's path. unix:/path/to/app.sock
+	// reaches an app listening on a unix socket instead, which, with
+	// owner-only permissions, no other user of a shared host can reach
+	// past the proxy (as they can a loopback port). A Transport of your
+	// own then dials the socket itself ([UnixDialer]).
 	Upstream *url.URL
 	// StripPrefix removes the service's prefix (JUPYTERHUB_SERVICE_PREFIX,
 	// e.g. /services/app/) from the path before proxying, so an app
 	// that thinks it lives at "/" works; the app then finds the prefix in
-	// X-Forwarded-Prefix. Apps that take a base URL setting want the full
-	// path instead.
+	// X-Forwarded-Prefix. Apps that take a base URL setting (most: Bokeh,
+	// Streamlit, Dash, Gradio, Jupyter) want the full path instead.
 	StripPrefix bool
-	// TrustForwarded takes the scheme, host and client addresses from the
-	// X-Forwarded-Proto, -Host and -For headers of the proxy in front (the
-	// hub's configurable-http-proxy), after checking they are well formed.
-	// Without it they describe only the connection to this proxy.
+	// PassHost sends the app the Host header the request came with, the
+	// browser's (the hub's proxy keeps it), rather than the upstream's
+	// address: apps that check a websocket's Origin against Host, or build
+	// links from it, see the request as the browser sent it.
+	PassHost bool
+	// TrustForwarded takes the scheme and the client address from what the
+	// proxy in front (the hub's configurable-http-proxy) appended to
+	// X-Forwarded-Proto and X-Forwarded-For: the last value of each, never
+	// one a client sent ahead of it. The scheme of JUPYTERHUB_PUBLIC_URL,
+	// when set, wins (a TLS-terminating ingress before the hub's proxy).
+	// The host is always the Host header the request came with, which the
+	// hub's proxy passes on while it passes a client's X-Forwarded-Host
+	// through unchecked. Without TrustForwarded, the scheme and client
+	// address describe only the connection to this proxy.
 	TrustForwarded bool
+	// AllowedGroups, when not empty, admits only callers in one of these
+	// hub groups, on top of the access scope; others get 403.
+	AllowedGroups []string
 	// PassUserModel sends the hub's model of the caller as one line of
 	// ASCII JSON in X-Forwarded-User-Model.
 	PassUserModel bool
@@ -63,7 +82,9 @@ type Options struct {
 type Proxy struct {
 	opts    Options
 	auth    *hubauth.Authenticator
-	bare    string // the service prefix without trailing slash, "" for "/"
+	bare    string   // the service prefix without trailing slash, "" for "/"
+	target  *url.URL // where requests go: Upstream, or http://localhost for a unix socket
+	scheme  string   // JUPYTERHUB_PUBLIC_URL's scheme, "" if not set
 	rp      *httputil.ReverseProxy
 	handler http.Handler
 	logger  *slog.Logger
@@ -87,7 +108,11 @@ func New(auth *hubauth.Authenticator, opts Options) (*Proxy, error) {
 		opts:   opts,
 		auth:   auth,
 		bare:   strings.TrimSuffix(prefix, "/"),
+		target: opts.Upstream,
 		logger: opts.Logger,
+	}
+	if pub, err := url.Parse(auth.Config().PublicURL); err == nil && (pub.Scheme == "http" || pub.Scheme == "https") {
+		p.scheme = pub.Scheme
 	}
 	p.handler = hubauth.UnderPrefix(prefix, http.HandlerFunc(p.serve))
 	if p.logger == nil {
@@ -96,6 +121,14 @@ func New(auth *hubauth.Authenticator, opts Options) (*Proxy, error) {
 	transport := opts.Transport
 	if transport == nil {
 		transport = DefaultTransport()
+	}
+	if socket, ok := UnixSocket(opts.Upstream); ok {
+		// Every request goes to the socket; the URL's host is a
+		// placeholder (and the Host header the browser's, with PassHost).
+		p.target = &url.URL{Scheme: "http", Host: "localhost"}
+		if t, ok := transport.(*http.Transport); ok && opts.Transport == nil {
+			t.DialContext = UnixDialer(socket)
+		}
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:      p.rewrite,
@@ -117,8 +150,14 @@ func New(auth *hubauth.Authenticator, opts Options) (*Proxy, error) {
 // CheckUpstream says what is wrong with an app's URL, in words an operator
 // can act on, never repeating a password: it must be http or https, with
 // a host, a port from 1 to 65535 if any, and no credentials, query or
-// fragment.
+// fragment; or unix: and the absolute path of a socket.
 func CheckUpstream(u *url.URL) error {
+	if u.Scheme == "unix" {
+		if _, ok := UnixSocket(u); !ok {
+			return fmt.Errorf("want unix:/absolute/path/to/app.sock, got %q", u.Redacted())
+		}
+		return nil
+	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
 		return fmt.Errorf("want an http or https URL like http://127.0.0.1:9000, got %q", u.Redacted())
@@ -135,6 +174,30 @@ func CheckUpstream(u *url.URL) error {
 		}
 	}
 	return nil
+}
+
+// UnixSocket is the socket path of an upstream URL unix:/path/to/app.sock,
+// and whether u is one.
+func UnixSocket(u *url.URL) (string, bool) {
+	if u == nil || u.Scheme != "unix" || u.Host != "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	p := u.Path
+	if p == "" {
+		p = u.Opaque
+	}
+	if !strings.HasPrefix(p, "/") || strings.ContainsRune(p, 0) {
+		return "", false
+	}
+	return p, true
+}
+
+// UnixDialer dials socket whatever address it is asked for.
+func UnixDialer(socket string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: 10 * time.Second}
+	return func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, "unix", socket)
+	}
 }
 
 // DefaultTransport is the Transport a Proxy uses unless told otherwise:
@@ -167,7 +230,31 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		hubauth.WriteJSONError(w, http.StatusBadGateway, "the hub's name or groups for this user cannot be sent in a header")
 		return
 	}
+	if !p.inAllowedGroup(u) {
+		p.refuseGroup(w, u)
+		return
+	}
 	p.rp.ServeHTTP(w, r)
+}
+
+// inAllowedGroup reports whether u is in one of Options.AllowedGroups, or
+// there are none.
+func (p *Proxy) inAllowedGroup(u *hubauth.User) bool {
+	if len(p.opts.AllowedGroups) == 0 {
+		return true
+	}
+	for _, g := range u.Groups {
+		if slices.Contains(p.opts.AllowedGroups, g) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Proxy) refuseGroup(w http.ResponseWriter, u *hubauth.User) {
+	p.logger.Warn("caller not in an allowed group", "kind", u.Kind, "name", u.Name)
+	hubauth.WriteError(w, &hubauth.ForbiddenError{User: u, Needed: p.opts.AllowedGroups,
+		Target: "this app (it is open to the groups listed, not to scopes)"})
 }
 
 func groupsValid(gs []string) bool {
@@ -207,26 +294,32 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 			}
 		}
 	}
-	pr.SetURL(p.opts.Upstream)
+	pr.SetURL(p.target)
+	if p.opts.PassHost && validHost(in.Host) {
+		out.Host = in.Host
+	}
 
 	scrubForgeable(out.Header)
 	if !p.opts.KeepCredentials {
 		scrubCredentials(out, p.auth.IsHubCookie)
 	}
 
+	// X-Forwarded-Host is the Host the request came with (SetXForwarded),
+	// never an inbound X-Forwarded-Host: the hub's proxy passes a client's
+	// through as it came.
 	if p.opts.TrustForwarded {
-		if xff := in.Header.Get("X-Forwarded-For"); validForwardedFor(xff) {
+		if xff := lastForwarded(in.Header, "X-Forwarded-For"); net.ParseIP(xff) != nil {
 			out.Header.Set("X-Forwarded-For", xff)
 		}
 	}
 	pr.SetXForwarded()
 	if p.opts.TrustForwarded {
-		if proto := strings.ToLower(firstForwarded(in.Header, "X-Forwarded-Proto")); proto == "http" || proto == "https" {
+		if proto := strings.ToLower(lastForwarded(in.Header, "X-Forwarded-Proto")); proto == "http" || proto == "https" {
 			out.Header.Set("X-Forwarded-Proto", proto)
 		}
-		if host := firstForwarded(in.Header, "X-Forwarded-Host"); validHost(host) {
-			out.Header.Set("X-Forwarded-Host", host)
-		}
+	}
+	if p.scheme != "" {
+		out.Header.Set("X-Forwarded-Proto", p.scheme)
 	}
 	if !validHost(in.Host) {
 		out.Header.Del("X-Forwarded-Host")
@@ -235,5 +328,5 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 		out.Header.Set(HeaderPrefix, p.bare)
 	}
 
-	p.setIdentity(out.Header, in)
+	p.setIdentity(out.Header, in, false)
 }

@@ -2,10 +2,13 @@ package hubproxy
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -149,25 +152,27 @@ func TestProxyHeaders(t *testing.T) {
 			require.Equal(t, "hub.example.org", s.Header.Get("X-Forwarded-Host"))
 		},
 	}, {
-		name: "trusted forwarding headers are kept when well formed",
+		// What the hub's proxy appended is last; what a client sent
+		// ahead of it is not taken.
+		name: "trusted: what the proxy in front appended, never what the client sent",
 		opts: Options{TrustForwarded: true},
 		path: "/services/app/",
 		headers: map[string][]string{
 			"X-Forwarded-For":   {"203.0.113.7, 10.0.0.2"},
-			"X-Forwarded-Proto": {"HTTPS,http"},
+			"X-Forwarded-Proto": {"https,HTTP"},
 			"X-Forwarded-Host":  {"public.example.org"},
 		},
 		check: func(t *testing.T, s seen) {
-			require.Equal(t, "203.0.113.7, 10.0.0.2, 192.0.2.1", s.Header.Get("X-Forwarded-For"))
-			require.Equal(t, "https", s.Header.Get("X-Forwarded-Proto"))
-			require.Equal(t, "public.example.org", s.Header.Get("X-Forwarded-Host"))
+			require.Equal(t, "10.0.0.2, 192.0.2.1", s.Header.Get("X-Forwarded-For"))
+			require.Equal(t, "http", s.Header.Get("X-Forwarded-Proto"))
+			require.Equal(t, "hub.example.org", s.Header.Get("X-Forwarded-Host"), "the Host the request came with")
 		},
 	}, {
 		name: "trusted but malformed forwarding headers are dropped",
 		opts: Options{TrustForwarded: true},
 		path: "/services/app/",
 		headers: map[string][]string{
-			"X-Forwarded-For":   {"<script>, 10.0.0.2"},
+			"X-Forwarded-For":   {"10.0.0.2, <script>"},
 			"X-Forwarded-Proto": {"javascript"},
 			"X-Forwarded-Host":  {"evil.example/path"},
 		},
@@ -175,6 +180,21 @@ func TestProxyHeaders(t *testing.T) {
 			require.Equal(t, "192.0.2.1", s.Header.Get("X-Forwarded-For"))
 			require.Equal(t, "http", s.Header.Get("X-Forwarded-Proto"))
 			require.Equal(t, "hub.example.org", s.Header.Get("X-Forwarded-Host"))
+		},
+	}, {
+		name: "the browser's Host reaches the app with PassHost",
+		opts: Options{PassHost: true},
+		path: "/services/app/",
+		check: func(t *testing.T, s seen) {
+			require.Equal(t, "hub.example.org", s.Host)
+		},
+	}, {
+		name: "without PassHost the app gets its own address as Host",
+		opts: Options{},
+		path: "/services/app/",
+		check: func(t *testing.T, s seen) {
+			require.NotEqual(t, "hub.example.org", s.Host)
+			require.True(t, strings.HasPrefix(s.Host, "127.0.0.1:"), s.Host)
 		},
 	}}
 	for _, tc := range tests {
@@ -308,11 +328,13 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	}
 }
 
+// The forward-auth endpoint on the proxy's own port answers with the name
+// and groups only; the one for the ingress's own listener adds the token
+// and model the options pass. Both use oauth2-proxy's names too.
 func TestForwardAuth(t *testing.T) {
 	auth := testAuth(t)
-	p, err := New(auth, Options{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, PassAccessToken: true})
+	p, err := New(auth, Options{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, PassAccessToken: true, PassUserModel: true})
 	require.NoError(t, err)
-	h := auth.Identify(p.ForwardAuth())
 	tests := []struct {
 		name   string
 		auth   string
@@ -324,24 +346,139 @@ func TestForwardAuth(t *testing.T) {
 		{"a refused token", "token nope-0123456789", 401, ""},
 		{"no access scope", "token " + bobToken, 403, ""},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			req := httptest.NewRequest("GET", "http://127.0.0.1/_hubauth/auth", nil)
-			if tc.auth != "" {
-				req.Header.Set("Authorization", tc.auth)
-			}
-			req.Header.Set("X-Forwarded-User", "forged")
+	for _, ingress := range []bool{false, true} {
+		h := auth.Identify(p.ForwardAuth())
+		if ingress {
+			h = p.IngressAuth(auth.Identify)
+		}
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%s, ingress listener %v", tc.name, ingress), func(t *testing.T) {
+				req := httptest.NewRequest("GET", "http://127.0.0.1/_hubauth/auth", nil)
+				if tc.auth != "" {
+					req.Header.Set("Authorization", tc.auth)
+				}
+				req.Header.Set("X-Forwarded-User", "forged")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				require.Equal(t, tc.status, rec.Code, rec.Body.String())
+				require.Equal(t, tc.user, rec.Header().Get(HeaderUser))
+				require.Equal(t, tc.user, rec.Header().Get(HeaderAuthUser))
+				require.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+				if tc.user != "" {
+					require.Equal(t, "staff,ünï", rec.Header().Get(HeaderGroups))
+					require.Equal(t, "staff,ünï", rec.Header().Get(HeaderAuthGroups))
+				}
+				if tc.user != "" && ingress {
+					require.Equal(t, adaToken, rec.Header().Get(HeaderAccessToken))
+					require.Equal(t, adaToken, rec.Header().Get(HeaderAuthAccessToken))
+					require.Contains(t, rec.Header().Get(HeaderUserModel), `"name":"ada"`)
+					return
+				}
+				for k, vs := range rec.Header() {
+					for _, v := range vs {
+						require.NotContains(t, v, adaToken, "%s carries the token", k)
+					}
+				}
+				require.Empty(t, rec.Header().Get(HeaderUserModel))
+			})
+		}
+	}
+}
+
+// Only callers in an allowed group reach the app, or pass forward auth.
+func TestAllowedGroups(t *testing.T) {
+	up := newUpstream(t)
+	auth := testAuth(t)
+	for _, tc := range []struct {
+		groups []string
+		want   int
+	}{
+		{nil, 200},
+		{[]string{"staff"}, 200},
+		{[]string{"other", "staff"}, 200},
+		{[]string{"other"}, 403},
+	} {
+		p, err := New(auth, Options{Upstream: up.url(t), AllowedGroups: tc.groups})
+		require.NoError(t, err)
+		for _, h := range []http.Handler{auth.Middleware(p), p.IngressAuth(auth.Identify)} {
+			req := httptest.NewRequest("GET", "http://hub.example.org/services/app/", nil)
+			req.Header.Set("Authorization", "token "+adaToken)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
-			require.Equal(t, tc.status, rec.Code, rec.Body.String())
-			require.Equal(t, tc.user, rec.Header().Get(HeaderUser))
-			if tc.user != "" {
-				require.Equal(t, "staff,ünï", rec.Header().Get(HeaderGroups))
-				require.Equal(t, adaToken, rec.Header().Get(HeaderAccessToken))
-			} else {
-				require.Empty(t, rec.Header().Get(HeaderAccessToken))
+			want := tc.want
+			if want == 200 && rec.Code == 202 {
+				want = 202 // the forward-auth answer
 			}
+			require.Equal(t, want, rec.Code, "%v: %s", tc.groups, rec.Body.String())
+			if want == 403 {
+				require.Contains(t, rec.Body.String(), "other")
+			}
+		}
+	}
+}
+
+// The ingress's listener judges the browser's request as the ingress
+// describes it: nginx's sub-request is a GET, the browser's was a POST
+// from another origin.
+func TestIngressAuthSeesTheBrowsersMethod(t *testing.T) {
+	auth := testAuth(t)
+	p, err := New(auth, Options{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}})
+	require.NoError(t, err)
+	var method, host string
+	h := p.IngressAuth(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			method, host = r.Method, r.Host
+			auth.Identify(next).ServeHTTP(w, r)
 		})
+	})
+	req := httptest.NewRequest("GET", "http://127.0.0.1:4181/auth", nil)
+	req.Header.Set("X-Original-Method", "post")
+	req.Header.Set("X-Forwarded-Host", "app.example.org")
+	req.Header.Set("Authorization", "token "+adaToken)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, 202, rec.Code)
+	require.Equal(t, "POST", method)
+	require.Equal(t, "app.example.org", host)
+	req.Header.Set("X-Original-Method", "P O S T")
+	req.Header.Set("X-Forwarded-Host", "a b")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	require.Equal(t, "GET", method, "a method that is no method is ignored")
+	require.Equal(t, "127.0.0.1:4181", host)
+}
+
+// An app on a unix socket: the proxy reaches it there, and only there.
+func TestUnixSocketUpstream(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "app.sock")
+	ln, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	var gotHost string
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotHost = r.Host
+		fmt.Fprint(w, "over the socket "+r.URL.Path)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+
+	u, err := url.Parse("unix:" + sock)
+	require.NoError(t, err)
+	require.NoError(t, CheckUpstream(u))
+	auth := testAuth(t)
+	p, err := New(auth, Options{Upstream: u, PassHost: true})
+	require.NoError(t, err)
+	req := httptest.NewRequest("GET", "http://hub.example.org/services/app/x", nil)
+	req.Header.Set("Authorization", "token "+adaToken)
+	rec := httptest.NewRecorder()
+	auth.Middleware(p).ServeHTTP(rec, req)
+	require.Equal(t, 200, rec.Code, rec.Body.String())
+	require.Equal(t, "over the socket /services/app/x", rec.Body.String())
+	require.Equal(t, "hub.example.org", gotHost)
+
+	for _, bad := range []string{"unix:relative.sock", "unix://host/x.sock", "unix:/x.sock?q=1"} {
+		u, err := url.Parse(bad)
+		require.NoError(t, err)
+		require.Error(t, CheckUpstream(u), bad)
 	}
 }
 

@@ -10,7 +10,8 @@
 //	GET  /_seen      how many requests it has had (this one not counted)
 //	GET  …/bench     the bytes of the -body file, for make bench
 //
-// It listens on -addr; -tag is ignored, so tests can find the process.
+// It listens on -addr, or on the unix socket -unix; -tag is ignored, so
+// tests can find the process.
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -34,6 +36,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9000", "where to listen")
+	unixSocket := flag.String("unix", "", "listen on this unix socket instead of -addr")
 	flag.String("tag", "", "ignored; lets tests find this process")
 	bodyFile := flag.String("body", "", "file whose bytes GET …/bench answers")
 	flag.Parse()
@@ -65,6 +68,14 @@ func main() {
 		}
 		mux.ServeHTTP(w, r)
 	})
+	if *unixSocket != "" {
+		ln, err := net.Listen("unix", *unixSocket)
+		if err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("testapp listening on %s", *unixSocket)
+		log.Fatal(http.Serve(ln, count))
+	}
 	log.Printf("testapp listening on %s", *addr)
 	log.Fatal(http.ListenAndServe(*addr, count))
 }

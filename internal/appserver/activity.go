@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -51,7 +52,7 @@ func ActivityFromEnv(lookup func(string) (string, bool)) (ActivityConfig, error)
 		// takes; the command reports through its hub client then.
 		unixSocket := strings.HasPrefix(cfg.URL, "http+unix://") || strings.HasPrefix(cfg.URL, "unix+http://")
 		if u, err := url.Parse(cfg.URL); !unixSocket && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-			errs = append(errs, fmt.Errorf("JUPYTERHUB_ACTIVITY_URL: want an http(s) URL like http://127.0.0.1:8081/hub/api/users/NAME/activity, got %.80q", cfg.URL))
+			errs = append(errs, fmt.Errorf("JUPYTERHUB_ACTIVITY_URL: want an http(s) URL like http://127.0.0.1:8081/hub/api/users/NAME/activity, got %.80q", redactURL(cfg.URL)))
 		}
 	}
 	if raw := get("JUPYTERHUB_ACTIVITY_INTERVAL"); raw != "" {
@@ -65,9 +66,11 @@ func ActivityFromEnv(lookup func(string) (string, bool)) (ActivityConfig, error)
 	return cfg, errors.Join(errs...)
 }
 
-// Activity tells the hub when the server was last used: requests Touch it,
-// and Run posts the time of the latest one to the hub, at most once per
-// Interval and only when there was a request since the last post.
+// Activity tells the hub when the server was last used: requests Touch it
+// (and so does every read and write on a websocket, websocket.go), and Run
+// posts the time of the latest one to the hub, at most once per Interval
+// and only when there was a request since the last post. A post that fails
+// is tried again with backoff, as jupyterhub-singleuser does.
 type Activity struct {
 	cfg    ActivityConfig
 	send   Sender
@@ -75,7 +78,17 @@ type Activity struct {
 	last   atomic.Int64 // unix nanoseconds of the latest request
 	signal chan struct{}
 	posted atomic.Int64 // reports the hub accepted, for tests and logs
+	retry  backoff
 }
+
+// backoff is how a failed report is tried again: after first, then twice
+// as long each time up to most, until giving up after total (the next
+// request starts again). jupyterhub-singleuser's values: 1 s, 15 s, 60 s.
+type backoff struct {
+	first, most, total time.Duration
+}
+
+var singleuserBackoff = backoff{first: time.Second, most: 15 * time.Second, total: 60 * time.Second}
 
 // Sender delivers one activity report (a JSON body) to url with the
 // server's token. A hub whose API is on a unix socket or behind internal
@@ -126,7 +139,7 @@ func NewActivity(cfg ActivityConfig, send Sender, logger *slog.Logger) *Activity
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Activity{cfg: cfg, send: send, logger: logger, signal: make(chan struct{}, 1)}
+	return &Activity{cfg: cfg, send: send, logger: logger, signal: make(chan struct{}, 1), retry: singleuserBackoff}
 }
 
 // Touch records a request now. It is cheap: an atomic store and, at most,
@@ -139,12 +152,19 @@ func (a *Activity) Touch() {
 	}
 }
 
-// Middleware touches the activity when a request starts and when it ends,
-// so a long request (a websocket, a stream) counts until it is over.
+// Middleware touches the activity when a request starts and when it ends;
+// on a websocket (any connection the handler takes over), every read and
+// write touches it too, so an app used through one long websocket is not
+// idle to the hub's culler while someone uses it.
 func (a *Activity) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.Touch()
 		defer a.Touch()
+		if r.Header.Get("Upgrade") != "" {
+			// Only an upgrade is taken over; other requests go as they
+			// came, without a wrapper to allocate.
+			w = &hijackTouching{ResponseWriter: w, touch: a.Touch}
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -183,15 +203,64 @@ func (a *Activity) Run(ctx context.Context) {
 			continue
 		}
 		lastPost = time.Now()
-		if err := a.post(ctx, time.Unix(0, when)); err != nil {
-			if ctx.Err() == nil {
-				a.logger.Warn("could not report activity to the hub", "url", a.cfg.URL, "error", err.Error())
-			}
+		if !a.postWithRetry(ctx, when) {
 			continue
 		}
 		reported = when
 		a.posted.Add(1)
 	}
+}
+
+// postWithRetry reports the activity at when (Unix nanoseconds), trying
+// again with backoff while the hub fails, for at most retry.total. A
+// newer request while it waits is reported instead. It reports whether
+// the hub took a report.
+func (a *Activity) postWithRetry(ctx context.Context, when int64) bool {
+	deadline := time.Now().Add(a.retry.total)
+	wait := a.retry.first
+	for {
+		err := a.post(ctx, time.Unix(0, when))
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		// The URL's user name and password, if an operator put them
+		// there, are never printed.
+		a.logger.Warn("could not report activity to the hub; trying again", "url", redactURL(a.cfg.URL), "in", wait, "error", err.Error())
+		if time.Now().Add(wait).After(deadline) {
+			a.logger.Warn("gave up reporting activity until the next request", "url", redactURL(a.cfg.URL))
+			return false
+		}
+		// Up to a fifth more or less, so servers that failed together do
+		// not all try again together.
+		jitter := time.Duration(rand.Int64N(int64(wait)/5+1)) - wait/10
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait + jitter):
+		}
+		wait = min(2*wait, a.retry.most)
+		when = max(when, a.last.Load())
+	}
+}
+
+// redactURL is raw with any password replaced by "xxxxx", for logs and
+// messages; text that is not a URL has everything between "://" and an
+// "@" left out.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		return scheme + "://" + rest[at+1:]
+	}
+	return raw
 }
 
 // post sends one report, in the shape jupyterhub-singleuser sends:

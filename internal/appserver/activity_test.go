@@ -1,12 +1,16 @@
 package appserver
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,4 +139,136 @@ func TestActivityFromEnv(t *testing.T) {
 			require.Equal(t, tc.want, got)
 		})
 	}
+}
+
+// A report the hub fails is tried again with backoff until it takes one;
+// the URL's password never reaches the log.
+func TestActivityRetriesWithBackoff(t *testing.T) {
+	var mu sync.Mutex
+	var calls []time.Time
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls = append(calls, time.Now())
+		n := len(calls)
+		mu.Unlock()
+		if n < 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(hub.Close)
+	var logs syncBuffer
+	u := strings.Replace(hub.URL, "http://", "http://activity-user:s3cret-pw@", 1)
+	a := NewActivity(ActivityConfig{URL: u + "/hub/api/users/ada/activity", Token: "t", Interval: time.Hour},
+		nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	a.retry = backoff{first: 50 * time.Millisecond, most: 100 * time.Millisecond, total: 10 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go a.Run(ctx)
+	a.Touch()
+	require.Eventually(t, func() bool { return a.Posted() == 1 }, 10*time.Second, 10*time.Millisecond)
+	mu.Lock()
+	require.Len(t, calls, 3, "two failures, then the report")
+	require.GreaterOrEqual(t, calls[1].Sub(calls[0]), 40*time.Millisecond, "it waited before trying again")
+	require.GreaterOrEqual(t, calls[2].Sub(calls[1]), 80*time.Millisecond, "longer the second time")
+	mu.Unlock()
+	require.Contains(t, logs.String(), "trying again")
+	require.Contains(t, logs.String(), "activity-user")
+	require.NotContains(t, logs.String(), "s3cret-pw")
+
+	_, err := ActivityFromEnv(func(k string) (string, bool) {
+		return map[string]string{"JUPYTERHUB_ACTIVITY_URL": "ftp://u:s3cret-pw@hub/x"}[k], true
+	})
+	require.ErrorContains(t, err, "JUPYTERHUB_ACTIVITY_URL")
+	require.NotContains(t, err.Error(), "s3cret-pw")
+}
+
+// A hub that keeps failing is given up on after the backoff's total, until
+// the next request.
+func TestActivityGivesUp(t *testing.T) {
+	hub, reports := fakeActivityHub(t, http.StatusBadGateway)
+	a := NewActivity(ActivityConfig{URL: hub.URL, Token: "t", Interval: time.Millisecond}, nil, slog.New(slog.DiscardHandler))
+	a.retry = backoff{first: 20 * time.Millisecond, most: 20 * time.Millisecond, total: 100 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go a.Run(ctx)
+	a.Touch()
+	time.Sleep(500 * time.Millisecond)
+	n := len(reports())
+	require.GreaterOrEqual(t, n, 3)
+	require.LessOrEqual(t, n, 7, "bounded by the total")
+	time.Sleep(200 * time.Millisecond)
+	require.Len(t, reports(), n, "no more tries without a new request")
+	require.Zero(t, a.Posted())
+}
+
+// Every read and write on a websocket the handler took over counts as
+// activity, in both directions; the bytes go through untouched.
+func TestWebsocketTrafficIsActivity(t *testing.T) {
+	a := NewActivity(ActivityConfig{}, nil, nil)
+	srv := httptest.NewServer(a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		defer conn.Close()
+		_, _ = rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+		_ = rw.Flush()
+		buf := make([]byte, 64)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := conn.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	})))
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, 101, resp.StatusCode)
+
+	for i := range 3 {
+		before := a.last.Load()
+		time.Sleep(5 * time.Millisecond)
+		msg := fmt.Sprintf("message %d", i)
+		_, err = io.WriteString(conn, msg)
+		require.NoError(t, err)
+		got := make([]byte, len(msg))
+		_, err = io.ReadFull(br, got)
+		require.NoError(t, err)
+		require.Equal(t, msg, string(got))
+		require.Greater(t, a.last.Load(), before, "message %d counted", i)
+	}
+	idle := a.last.Load()
+	time.Sleep(50 * time.Millisecond)
+	require.Equal(t, idle, a.last.Load(), "an idle websocket is not activity")
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -144,12 +144,13 @@ var ErrNeverReady = errors.New("the app did not answer in time")
 
 // WaitReady polls url until the app answers with anything but a 5xx (a
 // 404 is an app that is up), the app exits, ctx ends, or timeout passes.
-func (a *App) WaitReady(ctx context.Context, url string, timeout time.Duration) error {
+// dial, when not nil, makes every connection (to an app on a unix socket).
+func (a *App) WaitReady(ctx context.Context, url string, dial func(ctx context.Context, network, addr string) (net.Conn, error), timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{
 		Timeout:       2 * time.Second,
-		Transport:     &http.Transport{Proxy: nil, DisableKeepAlives: true},
+		Transport:     &http.Transport{Proxy: nil, DisableKeepAlives: true, DialContext: dial},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	last := "no answer yet"

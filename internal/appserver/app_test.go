@@ -62,7 +62,7 @@ func TestWaitReady(t *testing.T) {
 			app, err := Start(tc.args, os.Environ(), io.Discard, io.Discard)
 			require.NoError(t, err)
 			defer app.Stop(time.Second)
-			err = app.WaitReady(context.Background(), tc.url, tc.timeout)
+			err = app.WaitReady(context.Background(), tc.url, nil, tc.timeout)
 			if tc.want == "" {
 				require.NoError(t, err)
 				return

@@ -209,6 +209,15 @@ func (h *Hub) stop() error {
 	return err
 }
 
+// Log is the hub's whole log so far, which includes what the proxy and
+// every service and server the hub started wrote.
+func (h *Hub) Log() string {
+	if h.proc == nil {
+		return ""
+	}
+	return h.proc.Output()
+}
+
 // LogTail is the end of the hub's log (which includes the proxy's).
 func (h *Hub) LogTail() string {
 	if h.proc == nil {

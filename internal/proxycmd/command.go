@@ -7,12 +7,16 @@ package proxycmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -44,88 +48,18 @@ func (e *AppExitError) Error() string { return "the app " + e.How }
 // ExitCode is the status the proxy exits with: the app's.
 func (e *AppExitError) ExitCode() int { return e.Code }
 
-// flags are the command-line settings of the proxy's own.
-type flags struct {
-	upstream        string
-	stripPrefix     bool
-	trustForwarded  bool
-	passUserModel   bool
-	passAccessToken bool
-	keepCredentials bool
-	authEndpoint    string
-	readyPath       string
-	readyTimeout    time.Duration
-	bodyTimeout     time.Duration
-}
-
-func (f *flags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.upstream, "upstream", "",
-		"the app's URL, e.g. http://127.0.0.1:9000. With a command it defaults to http://127.0.0.1:{port}")
-	fs.BoolVar(&f.stripPrefix, "strip-prefix", true,
-		"send the app paths without the service prefix (the app lives at /; X-Forwarded-Prefix says where it is).\n"+
-			"-strip-prefix=false for apps given the prefix as their base URL")
-	fs.BoolVar(&f.trustForwarded, "trust-forwarded", true,
-		"take scheme, host and client address from the X-Forwarded-* headers of the hub's proxy in front (checked for form)")
-	fs.BoolVar(&f.passUserModel, "pass-user-model", false, "send the hub's model of the caller as JSON in X-Forwarded-User-Model")
-	fs.BoolVar(&f.passAccessToken, "pass-access-token", false,
-		"send the caller's own hub token in X-Forwarded-Access-Token, so the app can call the hub as them")
-	fs.BoolVar(&f.keepCredentials, "keep-hub-credentials", false,
-		"pass the hub token header, ?token= and the login and _xsrf cookies on to the app (removed by default)")
-	fs.StringVar(&f.authEndpoint, "auth-endpoint", "",
-		"also answer forward-auth requests (nginx auth_request, Traefik forwardAuth) at this path, e.g. /_hubauth/auth")
-	fs.StringVar(&f.readyPath, "ready-path", "",
-		"with a command: the path polled until the app answers (default: the upstream's path, or /)")
-	fs.DurationVar(&f.readyTimeout, "ready-timeout", 30*time.Second, "with a command: how long the app may take to answer")
-	fs.DurationVar(&f.bodyTimeout, "body-timeout", 10*time.Minute,
-		"how long a client may take to send a request body (uploads stream to the app, with no size limit)")
-}
-
-// check reports every problem with the flags and the command after them.
-func (f *flags) check(command []string) error {
-	var problems []error
-	if f.upstream == "" && len(command) == 0 {
-		problems = append(problems, errors.New("-upstream: missing: give the app's URL (-upstream http://127.0.0.1:9000), or the command that starts it after -- (hubauth-proxy -- panel serve app.py --port {port})"))
-	}
-	if f.upstream == "" {
-		f.upstream = "http://127.0.0.1:{port}"
-	}
-	if err := checkUpstream(f.upstream, len(command) > 0); err != nil {
-		problems = append(problems, fmt.Errorf("-upstream: %w", err))
-	}
-	if f.readyPath != "" && !strings.HasPrefix(f.readyPath, "/") {
-		problems = append(problems, fmt.Errorf("-ready-path: want a path starting with /, got %q", f.readyPath))
-	}
-	if f.readyTimeout <= 0 {
-		problems = append(problems, fmt.Errorf("-ready-timeout: must be positive, got %s", f.readyTimeout))
-	}
-	if f.bodyTimeout <= 0 {
-		problems = append(problems, fmt.Errorf("-body-timeout: must be positive, got %s", f.bodyTimeout))
-	}
-	if f.authEndpoint != "" && !strings.HasPrefix(f.authEndpoint, "/") {
-		problems = append(problems, fmt.Errorf("-auth-endpoint: want a path starting with /, got %q", f.authEndpoint))
-	}
-	return errors.Join(problems...)
-}
-
-// checkUpstream reads -upstream before any {port} is known.
-func checkUpstream(raw string, withCommand bool) error {
-	if strings.Contains(raw, "{port}") {
-		if !withCommand {
-			return fmt.Errorf("%q has {port}, which only a command after -- fills in", raw)
-		}
-		raw = strings.ReplaceAll(raw, "{port}", "1")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("want a URL like http://127.0.0.1:9000, got %q", raw)
-	}
-	return hubproxy.CheckUpstream(u)
+// serverEnv is what the hub tells a user's server besides what every
+// service gets.
+type serverEnv struct {
+	user       string // JUPYTERHUB_USER: set for a user's server only
+	defaultURL string // JUPYTERHUB_DEFAULT_URL
 }
 
 // Command is hubauth-proxy, for the service shell.
 func Command() service.Command {
 	var f flags
 	var activity appserver.ActivityConfig
+	var server serverEnv
 	return service.Command{
 		Name:     Name,
 		Synopsis: "[flags] [-- command args...]",
@@ -136,18 +70,20 @@ func Command() service.Command {
 			return func(command []string) error {
 				var err error
 				activity, err = appserver.ActivityFromEnv(os.LookupEnv)
+				server = serverEnv{user: os.Getenv("JUPYTERHUB_USER"), defaultURL: os.Getenv("JUPYTERHUB_DEFAULT_URL")}
 				return errors.Join(f.check(command), err)
 			}
 		},
+		Configure: func(cfg *hubauth.Config) error { return f.configure(cfg) },
 		Start: func(ctx context.Context, s *service.Service) (http.Handler, error) {
-			return start(ctx, s, f, activity)
+			return start(ctx, s, f, activity, server)
 		},
 	}
 }
 
 // start starts the app, if there is a command, waits until it answers,
 // and builds the handler.
-func start(ctx context.Context, s *service.Service, f flags, activityCfg appserver.ActivityConfig) (http.Handler, error) {
+func start(ctx context.Context, s *service.Service, f flags, activityCfg appserver.ActivityConfig, server serverEnv) (http.Handler, error) {
 	login, err := hubauth.NewOAuth(s.Auth)
 	if err != nil {
 		return nil, err
@@ -156,11 +92,10 @@ func start(ctx context.Context, s *service.Service, f flags, activityCfg appserv
 	upstreamRaw := f.upstream
 	var app *appserver.App
 	if command := s.Args; len(command) > 0 {
-		port, err := appserver.FreePort()
+		vars, err := placeholders(s, command, f.upstream)
 		if err != nil {
 			return nil, err
 		}
-		vars := map[string]string{"port": strconv.Itoa(port), "prefix": s.Config.ServicePrefix}
 		command = appserver.Substitute(command, vars)
 		upstreamRaw = appserver.Substitute([]string{f.upstream}, vars)[0]
 		app, err = appserver.Start(command, os.Environ(), s.Stdout, s.Stderr)
@@ -172,68 +107,138 @@ func start(ctx context.Context, s *service.Service, f flags, activityCfg appserv
 			s.Logger.Warn("the app ended; stopping", "how", app.Describe())
 			return &AppExitError{Code: app.ExitCode(), How: app.Describe()}
 		})
-		s.Logger.Info("started the app", "command", command[0], "pid", app.Pid(), "port", port)
+		s.Logger.Info("started the app", "command", command[0], "pid", app.Pid(), "upstream", upstreamRaw)
 	}
 	upstream, err := url.Parse(upstreamRaw)
 	if err != nil {
 		return nil, fmt.Errorf("-upstream: %w", err)
 	}
 	if app != nil {
-		readyPath := f.readyPath
-		if readyPath == "" {
-			readyPath = upstream.EscapedPath()
-		}
-		if readyPath == "" {
-			readyPath = "/"
-		}
-		readyURL := upstream.Scheme + "://" + upstream.Host + readyPath
-		if err := app.WaitReady(ctx, readyURL, f.readyTimeout); err != nil {
+		if err := waitReady(ctx, app, upstream, f); err != nil {
 			if ctx.Err() != nil {
 				return nil, nil // stopped by the hub while starting
 			}
 			return nil, err
 		}
-		s.Logger.Info("the app is ready", "url", readyURL)
 	}
 	ready.Store(true)
 
 	proxy, err := hubproxy.New(s.Auth, hubproxy.Options{
 		Upstream:        upstream,
 		StripPrefix:     f.stripPrefix,
+		PassHost:        f.passHost,
 		TrustForwarded:  f.trustForwarded,
 		PassUserModel:   f.passUserModel,
 		PassAccessToken: f.passAccessToken,
 		KeepCredentials: f.keepCredentials,
+		AllowedGroups:   f.allowedGroups,
 		Ready:           ready.Load,
 		Logger:          s.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
+	if f.forwardAuth != "" {
+		if err := s.ServeOn("-forward-auth-listen", f.forwardAuth, proxy.IngressAuth(login.Identify)); err != nil {
+			return nil, err
+		}
+	}
 	activity := appserver.NewActivity(activityCfg, hubSender(s.Auth), s.Logger)
 	s.Go(activity.Run)
 	// Uploads stream through to the app, so no size limit; a body still
 	// has to arrive within -body-timeout.
 	s.Server.MaxBodyBytes, s.Server.BodyTimeout = -1, f.bodyTimeout
-	return Handler(s.Config.ServicePrefix, f.authEndpoint, login, proxy, activity), nil
+	rt := Routes{Prefix: s.Config.ServicePrefix, AuthEndpoint: f.authEndpoint, Login: login, Proxy: proxy, Activity: activity}
+	if server.user != "" {
+		rt.DefaultURL = server.defaultURL
+		rt.HubVersion = hubVersion(ctx, s)
+	}
+	return rt.Handler(), nil
 }
 
-// Handler routes the proxy's requests: the forward-auth endpoint, if any;
-// everything under the prefix through the hub's login (which also answers
-// the OAuth callback) to the app, counting activity; a JSON 404 elsewhere.
-func Handler(prefix, authEndpoint string, login *hubauth.OAuth, proxy *hubproxy.Proxy, activity *appserver.Activity) http.Handler {
-	app := hubauth.UnderPrefix(prefix, login.Middleware(activity.Middleware(proxy)))
-	if authEndpoint == "" {
-		return app
+// placeholders are the values the command's {names} take: {port}, a free
+// loopback port; {prefix}, the service's prefix (/user/NAME/), and
+// {prefix_no_slash} without its last '/', for apps that refuse one;
+// {unix_socket}, a socket path in a directory of the proxy's own that
+// only its user can enter, when the command or -upstream names it.
+func placeholders(s *service.Service, command []string, upstream string) (map[string]string, error) {
+	port, err := appserver.FreePort()
+	if err != nil {
+		return nil, err
 	}
-	forward := login.Identify(proxy.ForwardAuth())
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == authEndpoint {
-			forward.ServeHTTP(w, r)
-			return
+	vars := map[string]string{
+		"port":            strconv.Itoa(port),
+		"prefix":          s.Config.ServicePrefix,
+		"prefix_no_slash": strings.TrimSuffix(s.Config.ServicePrefix, "/"),
+	}
+	if strings.Contains(strings.Join(append(command, upstream), " "), "{unix_socket}") {
+		// MkdirTemp makes the directory 0700: whatever mode the app gives
+		// its socket, no other user of the host reaches it.
+		dir, err := os.MkdirTemp("", "hubauth-proxy-")
+		if err != nil {
+			return nil, fmt.Errorf("{unix_socket}: %w", err)
 		}
-		app.ServeHTTP(w, r)
-	})
+		s.OnStop(func() { os.RemoveAll(dir) })
+		vars["unix_socket"] = filepath.Join(dir, "app.sock")
+	}
+	return vars, nil
+}
+
+// waitReady waits until the app answers at -ready-path (or the upstream's
+// path), over its unix socket if it has one.
+func waitReady(ctx context.Context, app *appserver.App, upstream *url.URL, f flags) error {
+	readyPath := f.readyPath
+	if readyPath == "" {
+		readyPath = upstream.EscapedPath()
+	}
+	if readyPath == "" || upstream.Scheme == "unix" {
+		readyPath = "/"
+	}
+	readyURL := upstream.Scheme + "://" + upstream.Host + readyPath
+	var dial func(context.Context, string, string) (net.Conn, error)
+	if socket, ok := hubproxy.UnixSocket(upstream); ok {
+		if f.readyPath != "" {
+			readyPath = f.readyPath
+		}
+		readyURL, dial = "http://localhost"+readyPath, hubproxy.UnixDialer(socket)
+	}
+	return app.WaitReady(ctx, readyURL, dial, f.readyTimeout)
+}
+
+// hubVersion asks the hub its version (GET {API}/), which a user's server
+// sends back as X-JupyterHub-Version: hubauth-proxy speaks the hub's
+// protocol as that release does (the test suite runs it against 4.1, 5.x
+// and 6.1). "" when the hub does not say; the server then works, and the
+// hub logs that it could not tell the server's version.
+func hubVersion(ctx context.Context, s *service.Service) string {
+	resp, err := s.Auth.HubAPI(ctx, s.Config.APIToken, http.MethodGet, "/", nil)
+	if err != nil {
+		s.Logger.Warn("could not ask the hub its version; answers go without X-JupyterHub-Version", "error", err.Error())
+		return ""
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Version string `json:"version"`
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err := json.Unmarshal(body, &answer); err != nil || !validVersion(answer.Version) {
+		s.Logger.Warn("the hub did not say its version; answers go without X-JupyterHub-Version", "status", resp.StatusCode)
+		return ""
+	}
+	return answer.Version
+}
+
+// validVersion reports whether v can be a version in a header.
+func validVersion(v string) bool {
+	if v == "" || len(v) > 64 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // hubSender sends activity reports for URLs under JUPYTERHUB_API_URL

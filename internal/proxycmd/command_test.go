@@ -85,6 +85,10 @@ func TestBadInput(t *testing.T) {
 		{"a bad ready path and timeout", true, []string{"-ready-path", "ready", "-ready-timeout", "0s", "--", "true"},
 			[]string{"-ready-path: want a path", "-ready-timeout: must be positive"}},
 		{"a bad auth endpoint", true, []string{"-upstream", "http://127.0.0.1:9000", "-auth-endpoint", "auth"}, []string{"-auth-endpoint: want a path"}},
+		{"bad forward-auth settings", true, []string{"-upstream", "http://127.0.0.1:9000", "-forward-auth-listen", "4181",
+			"-cookie-path", "app", "-allowed-redirect-host", "https://app/"}, []string{"-forward-auth-listen: want host:port", "cookie path", "return hosts"}},
+		{"{unix_socket} without a command", true, []string{"-upstream", "unix:{unix_socket}"}, []string{"only a command after -- fills in"}},
+		{"a relative socket", true, []string{"-upstream", "unix:app.sock"}, []string{"want unix:/absolute/path"}},
 		{"an unknown flag", true, []string{"-upstreem", "x"}, []string{"flag provided but not defined: -upstreem"}},
 		{"no hub environment, every problem at once", false, []string{"-upstream", "ftp://x"},
 			[]string{"-upstream: want an http", "JUPYTERHUB_API_TOKEN: not set"}},
@@ -217,8 +221,9 @@ func TestREADMEListsProxySettings(t *testing.T) {
 	for _, s := range Settings() {
 		require.Contains(t, string(readme), "| `"+s.Name+"` |", "README.md lacks a row for %s", s.Name)
 	}
-	for _, f := range []string{"-upstream", "-strip-prefix", "-trust-forwarded", "-pass-user-model", "-pass-access-token",
-		"-keep-hub-credentials", "-auth-endpoint", "-ready-path", "-ready-timeout", "-access-log"} {
+	for _, f := range []string{"-upstream", "-strip-prefix", "-pass-host-header", "-trust-forwarded", "-pass-user-model", "-pass-access-token",
+		"-keep-hub-credentials", "-allowed-group", "-auth-endpoint", "-forward-auth-listen", "-cookie-path", "-allowed-redirect-host",
+		"-ready-path", "-ready-timeout", "-access-log"} {
 		require.Contains(t, string(readme), "| `"+f, "README.md lacks a row for %s", f)
 	}
 }
@@ -235,7 +240,9 @@ func TestHandlerRoutes(t *testing.T) {
 	require.NoError(t, err)
 	proxy, err := hubproxy.New(auth, hubproxy.Options{Upstream: &url.URL{Scheme: "http", Host: "127.0.0.1:1"}})
 	require.NoError(t, err)
-	h := Handler(cfg.ServicePrefix, "/_hubauth/auth", login, proxy, appserver.NewActivity(appserver.ActivityConfig{}, nil, nil))
+	rt := Routes{Prefix: cfg.ServicePrefix, AuthEndpoint: "/_hubauth/auth", Login: login, Proxy: proxy,
+		Activity: appserver.NewActivity(appserver.ActivityConfig{}, nil, nil), DefaultURL: "/app", HubVersion: "6.1.1"}
+	h := rt.Handler()
 	tests := []struct {
 		method, path string
 		status       int
@@ -243,11 +250,15 @@ func TestHandlerRoutes(t *testing.T) {
 	}{
 		{"GET", "/_hubauth/auth", 401, ""},
 		{"GET", "/services/app/page", 302, "/hub/api/oauth2/authorize?"},
-		{"GET", "/services/app", 302, "/hub/api/oauth2/authorize?"},
+		{"GET", "/services/app/", 302, "/services/app/app"},
+		{"GET", "/services/app", 302, "/services/app/app"},
+		{"POST", "/services/app/", 403, ""},
 		{"POST", "/services/app/page", 403, ""},
 		{"GET", "/services/other/", 404, ""},
 		{"GET", "/", 404, ""},
 		{"GET", "/services/app/oauth_callback", 400, ""},
+		{"GET", "/services/app/_hubauth/sign_in?rd=/services/app/page", 302, "/hub/api/oauth2/authorize?"},
+		{"GET", "/services/app/_hubauth/sign_in?rd=https://evil.example/", 400, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
@@ -255,6 +266,22 @@ func TestHandlerRoutes(t *testing.T) {
 			h.ServeHTTP(rec, httptest.NewRequest(tc.method, "http://127.0.0.1"+tc.path, nil))
 			require.Equal(t, tc.status, rec.Code, rec.Body.String())
 			require.Contains(t, rec.Header().Get("Location"), tc.location)
+			require.Equal(t, "6.1.1", rec.Header().Get("X-JupyterHub-Version"), "on every answer of a user's server")
 		})
+	}
+}
+
+// The sign-in link's rd: encoded, or a plain URL as nginx's $request_uri
+// writes it, whose own query has '&'.
+func TestReturnURL(t *testing.T) {
+	for _, tc := range []struct{ query, want string }{
+		{"rd=" + url.QueryEscape("https://app.example.org/a?x=1&y=2"), "https://app.example.org/a?x=1&y=2"},
+		{"rd=https://app.example.org/a?x=1&y=2", "https://app.example.org/a?x=1&y=2"},
+		{"x=1&rd=/services/app/p?q=1&z=2", "/services/app/p?q=1&z=2"},
+		{"ard=https://evil/", ""},
+		{"", ""},
+	} {
+		r := httptest.NewRequest("GET", "/services/app/_hubauth/sign_in?"+tc.query, nil)
+		require.Equal(t, tc.want, returnURL(r), tc.query)
 	}
 }

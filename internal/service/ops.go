@@ -1,7 +1,6 @@
 package service
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -53,13 +52,9 @@ func listenOps(fs *flag.FlagSet, flagValue string) (*opsListener, error) {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return nil, fmt.Errorf("%s: want host:port or :port, got %q", source, addr)
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(source, addr)
 	if err != nil {
-		var opErr *net.OpError
-		if errors.As(err, &opErr) {
-			err = opErr.Err // "bind: address already in use", without repeating the address
-		}
-		return nil, fmt.Errorf("%s: cannot listen on %s: %v", source, addr, err)
+		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

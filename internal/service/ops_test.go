@@ -94,7 +94,8 @@ func TestOpsServe(t *testing.T) {
 	require.NoError(t, err)
 	var logs bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
-	serveOps(ctx, ops, auth, slog.New(slog.NewTextHandler(&logs, nil)))
+	s := &Service{Auth: auth, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	s.serveListeners(ctx, ops)
 	base := "http://" + ops.ln.Addr().String()
 
 	// A request refused without a token, counted.

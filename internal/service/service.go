@@ -32,6 +32,12 @@ type Command struct {
 	// problems are reported with the configuration's, before anything
 	// starts.
 	Flags func(fs *flag.FlagSet) (check func(args []string) error)
+	// Configure, when set, changes the configuration read from the
+	// environment before the Authenticator is built from it, for what the
+	// command's flags decide there (a proxy's cookie path, its
+	// cross-origin rule). It runs once the flags are checked; its error is
+	// reported with the configuration's problems.
+	Configure func(cfg *hubauth.Config) error
 	// Start builds what the command serves, once the configuration is
 	// read and the Authenticator made. A nil handler without an error
 	// means the command was stopped while starting (ctx ended).
@@ -51,6 +57,7 @@ type Service struct {
 	Stdout, Stderr io.Writer
 
 	background []func(context.Context)
+	listeners  []*extraListener
 	cleanups   []func()
 	ended      <-chan struct{}
 	endErr     func() error
@@ -138,6 +145,13 @@ func Run(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writ
 	if err != nil {
 		problems = append(problems, err)
 	}
+	if cmd.Configure != nil && err == nil {
+		if err := cmd.Configure(&cfg); err != nil {
+			problems = append(problems, err)
+		} else if err := cfg.Validate(); err != nil {
+			problems = append(problems, err)
+		}
+	}
 	if *listen != "" {
 		if err := hubauth.CheckListen(*listen); err != nil {
 			problems = append(problems, fmt.Errorf("-listen: %w", err))
@@ -170,6 +184,7 @@ func Run(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writ
 	handler, err := cmd.Start(ctx, s)
 	if err != nil || handler == nil {
 		s.cleanup()
+		s.closeListeners()
 		ops.close()
 		return err
 	}
@@ -177,34 +192,38 @@ func Run(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writ
 		handler = accessLog(logger, handler)
 	}
 	srv.Handler, srv.Logger = handler, logger
-	serveOps(ctx, ops, auth, logger)
-	return s.serve(ctx)
+	return s.serve(ctx, ops)
 }
 
-// serveOps answers on the operations listener, if there is one, until ctx
-// ends: with the same bounds as the service, and a short grace to stop.
-func serveOps(ctx context.Context, ops *opsListener, auth *hubauth.Authenticator, logger *slog.Logger) {
-	if ops == nil {
-		return
+// serveListeners serves, until ctx ends, the operations listener and every
+// listener ServeOn opened, each with the service's logger and bounds and a
+// short grace to stop.
+func (s *Service) serveListeners(ctx context.Context, ops *opsListener) {
+	if ops != nil {
+		s.listeners = append(s.listeners, &extraListener{setting: "operations listener (/metrics /healthz /readyz)", ln: ops.ln, handler: ops.handler(s.Auth)})
 	}
-	srv := &hubauth.Server{Handler: ops.handler(auth), Logger: logger, ShutdownGrace: time.Second}
-	logger.Info("operations listener", "addr", ops.ln.Addr().String(), "paths", "/metrics /healthz /readyz")
-	go func() {
-		if err := srv.Serve(ctx, ops.ln); err != nil {
-			logger.Error("operations listener failed", "error", err)
-		}
-	}()
+	for _, l := range s.listeners {
+		srv := &hubauth.Server{Handler: l.handler, Logger: s.Logger, ShutdownGrace: time.Second}
+		s.Logger.Info("listening", "for", l.setting, "addr", l.ln.Addr().String())
+		go func() {
+			if err := srv.Serve(ctx, l.ln); err != nil {
+				s.Logger.Error("listener failed", "for", l.setting, "error", err)
+			}
+		}()
+	}
 }
 
-// serve answers until ctx ends or the command ends itself, and then makes
-// sure everything the command started is down.
-func (s *Service) serve(ctx context.Context) error {
+// serve answers, on the service's own port and its other listeners, until
+// ctx ends or the command ends itself, and then makes sure everything the
+// command started is down.
+func (s *Service) serve(ctx context.Context, ops *opsListener) error {
 	serveCtx, stopServing := context.WithCancel(ctx)
 	defer stopServing()
 	defer s.cleanup()
 	for _, f := range s.background {
 		go f(serveCtx)
 	}
+	s.serveListeners(serveCtx, ops)
 	served := make(chan error, 1)
 	go func() { served <- s.Server.ListenAndServe(serveCtx) }()
 	select {
