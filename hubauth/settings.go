@@ -56,7 +56,7 @@ func settingRows() []Setting {
 				}
 				return readScopes(c, v)
 			}},
-		{"JUPYTERHUB_ALLOW_TOKEN_IN_URL", "false", "accept ?token= on requests that are not websockets; a browser opening such a link (a sharing link) then stays logged in by cookie",
+		{"JUPYTERHUB_ALLOW_TOKEN_IN_URL", "false", "accept ?token= on requests that are not websockets; a browser opening such a link (a sharing link) then stays logged in by cookie, unless it is logged in as another user",
 			func(c *Config, v string, _ func(string) string) error {
 				c.AllowTokenInURL = hubBool(v, false)
 				return nil
