@@ -131,7 +131,8 @@ func TestMiddlewareHubFailureAndRecovery(t *testing.T) {
 	status, body := req()
 	require.Equal(t, http.StatusBadGateway, status)
 	require.Contains(t, body, "answered 500 to GET /user: boom")
-	require.Contains(t, logs.String(), "hub API failure")
+	require.Contains(t, logs.String(), "JupyterHub API failing")
+	require.Contains(t, logs.String(), "answered 500 to GET /user: boom")
 
 	hub.fail(0, "")
 	status, body = req()
