@@ -263,7 +263,7 @@ func (r *soakRig) markdown(sch schedule, sum Summary, checks []check, loadEnd ti
 		p("- The services are the builds in SOAK_BIN_DIR=%s, not this checkout's.\n", r.cfg.BinDir)
 	}
 	p("- Services, run by the test (so they outlive the hub's restarts), each calling the hub's API through a fault proxy\n")
-	p("  (bench/faultproxy.go) with HUBAUTH_HUB_TIMEOUT=%s, HUBAUTH_CACHE_MAX_AGE=%s (answers are checked with the hub again\n", hubTimeout, cacheMaxAge)
+	p("  (internal/hubtest/faultproxy.go) with HUBAUTH_HUB_TIMEOUT=%s, HUBAUTH_CACHE_MAX_AGE=%s (answers are checked with the hub again\n", hubTimeout, cacheMaxAge)
 	p("  all run long) and HUBAUTH_CACHE_SIZE=%d (junk and fresh tokens fill the cache to its bound during the warm-up):\n", cacheSize)
 	p("  whoami-api, and two whoami-oauth replicas behind a round-robin front (bench/front.go) registered as the\n")
 	p("  service's URL. The front sends a request to the other replica when one refuses the connection, and answers 502\n")

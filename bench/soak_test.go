@@ -99,7 +99,7 @@ type soakRig struct {
 	apiURL   string // whoami-api, directly
 	frontURL string // the two whoami-oauth replicas, behind the front
 	front    *Front
-	proxy    *FaultProxy
+	proxy    *hubtest.FaultProxy
 	users    []string
 	tokens   []string
 	browsers []*Browser
@@ -183,19 +183,15 @@ func (r *soakRig) setUp() {
 		Groups: []string{"soak"},
 	})
 
-	hubAPI, err := url.Parse(r.hub.APIURL)
-	require.NoError(t, err)
-	r.proxy, err = NewFaultProxy(hubAPI.Scheme + "://" + hubAPI.Host)
-	require.NoError(t, err)
-	proxySrv := httptest.NewServer(r.proxy)
-	t.Cleanup(proxySrv.Close)
+	var proxiedAPI string
+	r.proxy, proxiedAPI = r.hub.StartFaultProxy(t)
 
 	common := func(name, token, serviceURL string) []string {
 		metricsAddr := fmt.Sprintf("127.0.0.1:%d", hubtest.FreePort(t))
 		r.metrics[name] = "http://" + metricsAddr + "/metrics"
 		return []string{
 			"JUPYTERHUB_API_TOKEN=" + token,
-			"JUPYTERHUB_API_URL=" + proxySrv.URL + "/hub/api",
+			"JUPYTERHUB_API_URL=" + proxiedAPI,
 			"JUPYTERHUB_SERVICE_URL=" + serviceURL,
 			"HUBAUTH_HUB_TIMEOUT=" + hubTimeout.String(),
 			"HUBAUTH_CACHE_MAX_AGE=" + cacheMaxAge,
