@@ -121,6 +121,26 @@ type soakRig struct {
 	loginTimes   []time.Time // when each new login completed
 
 	killedBOutput string // what replica B wrote before it was killed
+
+	revoked []*revokedProbe // one per hub stop
+}
+
+// revokedProbe follows a token revoked through the hub's API just before
+// a hub stop, at whoami-api, which had its answer cached: admitted while
+// the hub is down (the trade HUBAUTH_STALE_IF_ERROR makes), it must be
+// refused once the hub is back, and stay refused.
+type revokedProbe struct {
+	fault string
+	token string
+	// What whoami-api answered: right after the revocation (its answer
+	// still within its age), and while the hub was down (until it was
+	// started again).
+	before, during map[int]int
+	// refusedAfter is how long after the hub was back the token was
+	// first refused; -1: not within the limit.
+	refusedAfter time.Duration
+	// admittedAfter counts 200s after that first refusal.
+	admittedAfter int
 }
 
 type usageSample struct {
@@ -130,7 +150,8 @@ type usageSample struct {
 
 // TestSoak is `make soak`: a real hub, whoami-api and two whoami-oauth
 // replicas run by the test, 64 connections of mixed callers for
-// SOAK_SECONDS, the faults on their schedule, and the checks of issue 11,
+// SOAK_SECONDS, the faults on their schedule, and the checks of issues 11
+// and 16 (callers the services know ride out the hub's faults),
 // written to SOAK.md with a plot. Any failed check fails the test.
 func TestSoak(t *testing.T) {
 	cfg, err := SoakFromEnv()
@@ -336,12 +357,16 @@ func (r *soakRig) run() {
 		t.Logf("%6.1fs  %s: over", lastEnd.Seconds(), f.Name)
 	}
 	stopHub := func(name string) {
+		probe := r.revokeToken(name)
 		f := r.rec.BeginFault(name)
 		t.Logf("%6.1fs  %s", since().Seconds(), name)
 		r.hub.Stop(t)
+		stopProbing := r.probeRevoked(probe)
 		time.Sleep(sch.stop)
+		stopProbing()
 		r.hub.Restart(t)
 		faultDone(f)
+		r.refusedOnceBack(probe)
 	}
 
 	next(sch.at[0])
@@ -460,7 +485,7 @@ func (r *soakRig) tokenCaller(ctx context.Context, i int) {
 		if ctx.Err() != nil {
 			return
 		}
-		a.Class, a.Detail = "cached token", "GET whoami-api with "+r.users[k]+"'s token"
+		a.Class, a.Detail, a.Known = "cached token", "GET whoami-api with "+r.users[k]+"'s token", true
 		judgeModel(&a, body, r.users[k])
 		r.rec.Record(a)
 	}
@@ -475,7 +500,7 @@ func (r *soakRig) browserCaller(ctx context.Context, i int) {
 		if ctx.Err() != nil {
 			return
 		}
-		a := Answer{Class: "logged-in browser", Browser: b.User, Start: h.Start, Latency: h.Latency,
+		a := Answer{Class: "logged-in browser", Known: true, Browser: b.User, Start: h.Start, Latency: h.Latency,
 			Status: h.Status, Err: h.Err, Detail: "GET whoami-oauth with " + b.User + "'s login cookie"}
 		if h.Err == nil && h.Status >= 300 && h.Status < 400 {
 			a.LostLogin = true
@@ -600,6 +625,73 @@ func (r *soakRig) loginCaller(ctx context.Context, i int) {
 			r.loginTimesMu.Unlock()
 		}
 		r.rec.Record(a)
+	}
+}
+
+// revokeToken issues a token, has whoami-api cache its answer, and
+// revokes it through the hub's API, just before the hub stops.
+func (r *soakRig) revokeToken(fault string) *revokedProbe {
+	t := r.t
+	p := &revokedProbe{fault: fault, before: map[int]int{}, during: map[int]int{}, refusedAfter: -1}
+	user := r.users[0]
+	var answer struct {
+		Token string `json:"token"`
+		ID    string `json:"id"`
+	}
+	require.Equal(t, http.StatusCreated, r.hub.API(t, "POST", "/users/"+user+"/tokens", map[string]any{"note": "soak: revoked"}, &answer))
+	p.token = answer.Token
+	a, body := call(context.Background(), adminClient, r.apiURL, p.token)
+	require.Equal(t, http.StatusOK, a.Status, "the token to revoke, before: %s", body)
+	require.Equal(t, http.StatusNoContent, r.hub.API(t, "DELETE", "/users/"+user+"/tokens/"+answer.ID, nil, nil))
+	a, _ = call(context.Background(), adminClient, r.apiURL, p.token)
+	p.before[a.Status]++
+	return p
+}
+
+// probeRevoked calls whoami-api with the revoked token twice a second
+// until the returned func is called.
+func (r *soakRig) probeRevoked(p *revokedProbe) (stop func()) {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			a, _ := call(context.Background(), adminClient, r.apiURL, p.token)
+			p.during[a.Status]++
+			select {
+			case <-done:
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
+}
+
+// refusedOnceBack calls whoami-api with the revoked token, the hub back,
+// until it is refused (for at most 10 s), and a few times more.
+func (r *soakRig) refusedOnceBack(p *revokedProbe) {
+	r.revoked = append(r.revoked, p)
+	back := time.Now()
+	for time.Since(back) < 10*time.Second {
+		a, _ := call(context.Background(), adminClient, r.apiURL, p.token)
+		if a.Status == http.StatusForbidden {
+			p.refusedAfter = time.Since(back)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if p.refusedAfter < 0 {
+		return
+	}
+	for range 5 {
+		time.Sleep(200 * time.Millisecond)
+		if a, _ := call(context.Background(), adminClient, r.apiURL, p.token); a.Status == http.StatusOK {
+			p.admittedAfter++
+		}
 	}
 }
 
