@@ -19,7 +19,7 @@ var echoUser = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(UserFromContext(r.Context()).Name))
 })
 
-func newTestAuth(t *testing.T, cfg Config, logs *bytes.Buffer) *Authenticator {
+func newTestAuth(t testing.TB, cfg Config, logs *bytes.Buffer) *Authenticator {
 	t.Helper()
 	var opts []Option
 	if logs != nil {

@@ -230,14 +230,7 @@ func FuzzSharingLink(f *testing.F) {
 	hub.addUser(carolToken, `{"kind": "user", "name": "carol", "scopes": ["access:services!service=whoami"]}`)
 	cfg := oauthConfig(hub.apiURL())
 	cfg.AllowTokenInURL = true
-	a, err := New(cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
-	o, err := NewOAuth(a)
-	if err != nil {
-		f.Fatal(err)
-	}
+	o := newTestOAuth(f, cfg)
 	h := o.Middleware(echoUser)
 	w := httptest.NewRecorder()
 	if err := o.login.set(w, httptest.NewRequest("GET", "/", nil), adaToken); err != nil {
