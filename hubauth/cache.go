@@ -142,9 +142,9 @@ func refreshWindow(maxAge, hubTimeout time.Duration) time.Duration {
 
 // get returns the answer for token in the hub session sessionID: the
 // cached one, or the hub's, asked once for all concurrent callers with
-// the same key and remembered. fetch's ErrInvalidToken (a token the hub
-// refused) is remembered too; a hub failure is not, so the next request
-// asks the hub again, unless there is an answer to fall back on.
+// the same key and remembered. A refusal (ErrInvalidToken) is remembered
+// too; a hub failure is not, so the next request asks the hub again,
+// unless there is an answer to fall back on.
 //
 // The call to the hub is not cancelled when the first caller goes away:
 // others may be waiting for it, and the hub client has its own time limit.
