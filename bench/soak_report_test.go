@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -276,6 +277,27 @@ func notMeasuredWhy(what string) string {
 	return "no samples"
 }
 
+// loadSummary says how busy the host was during the run: the one-minute
+// load average, its median and peak, against the number of cores. The
+// soak's own processes (services, hub, load) account for about the
+// cores' worth; more than that is other work on the machine.
+func (r *soakRig) loadSummary() string {
+	r.samplesMu.Lock()
+	defer r.samplesMu.Unlock()
+	var loads []float64
+	for _, s := range r.samples {
+		if s.load >= 0 {
+			loads = append(loads, s.load)
+		}
+	}
+	if len(loads) == 0 {
+		return ""
+	}
+	slices.Sort(loads)
+	return fmt.Sprintf("The one-minute load average during the run: median %.1f, peak %.1f, on %d cores.",
+		loads[len(loads)/2], loads[len(loads)-1], runtime.NumCPU())
+}
+
 // output is a service process's output so far.
 func (r *soakRig) output(name string) string {
 	switch name {
@@ -300,7 +322,7 @@ func (r *soakRig) markdown(sch schedule, sum Summary, checks []check, loadEnd ti
 	p("Written by `make soak` (bench/soak_test.go, build tag `soak`) on %s: %s of load", time.Now().UTC().Format("2006-01-02 15:04 MST"), loadEnd.Round(time.Second))
 	p(" (SOAK_SECONDS=%d) against a real JupyterHub %s, every request to 127.0.0.1. **%d of %d checks passed.**\n\n", int(r.cfg.Duration.Seconds()), r.hub.Version(), passed, len(checks))
 	p("![requests/s, errors/s and RSS over the run](soak.png)\n\n")
-	p("- Machine: %s (shared: other work ran beside it).\n", machine())
+	p("- Machine: %s (shared: other work ran beside it). %s\n", machine(), r.loadSummary())
 	if r.cfg.BinDir != "" {
 		p("- The services are the builds in SOAK_BIN_DIR=%s, not this checkout's.\n", r.cfg.BinDir)
 	}

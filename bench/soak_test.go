@@ -146,6 +146,7 @@ type revokedProbe struct {
 type usageSample struct {
 	at    time.Duration
 	usage map[string]Usage
+	load  float64 // the host's one-minute load average; -1: unknown
 }
 
 // TestSoak is `make soak`: a real hub, whoami-api and two whoami-oauth
@@ -706,7 +707,10 @@ func (r *soakRig) sample(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		s := usageSample{at: time.Since(r.rec.T0), usage: map[string]Usage{}}
+		s := usageSample{at: time.Since(r.rec.T0), usage: map[string]Usage{}, load: -1}
+		if l, ok := loadAverage(); ok {
+			s.load = l
+		}
 		for name, p := range map[string]*hubtest.Process{
 			"whoami-api": r.apiProc, "whoami-oauth A": r.replicaA, "whoami-oauth B": r.replicaB.Load(),
 		} {
