@@ -39,9 +39,9 @@ type outageLog struct {
 	on          bool
 	began       time.Time // the first failure
 	lastFailure time.Time
-	answered    time.Time // the first answer after the last failure; zero: none yet
-	calls       int       // calls to the hub that failed
-	requests    map[int]int
+	answered    time.Time   // the first answer after the last failure; zero: none yet
+	calls       int         // calls to the hub that failed
+	requests    map[int]int // requests answered with the hub's failure, by status
 	stale       int
 }
 
