@@ -12,8 +12,8 @@
 //     replica is killed, with the checks the run must pass.
 //
 // The package itself holds the tools: a counting, slowable proxy in front
-// of the hub (HubProxy) and one that makes every hub call slow or the hub
-// unreachable (FaultProxy); a round-robin front for service replicas
+// of the hub (HubProxy; the soak's, which makes every hub call slow, is
+// internal/hubtest's FaultProxy); a round-robin front for service replicas
 // (Front); a cookie-jar browser that logs in through the hub's pages
 // (Browser); a load generator for the runs wrk cannot do (a new token per
 // request); the soak's judge (Recorder); readers of a process's CPU time,

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"sync"
@@ -23,6 +24,8 @@ type Fault struct {
 	// HubPages counts the failed requests to the hub itself (login pages,
 	// token creation) while the fault lasted, by status (0: no answer).
 	HubPages map[int]int
+	// ByClass counts the tolerated errors by class of caller.
+	ByClass map[string]int
 	// MaxLatency is the slowest service answer that overlapped the fault.
 	MaxLatency time.Duration
 	// LastError is when the last tolerated error of this fault ended.
@@ -60,6 +63,7 @@ type ClassStats struct {
 
 type second struct {
 	ok, tolerated, violations int
+	knownOK, knownErrors      int // of Known callers
 }
 
 // maxViolationsKept bounds the violations kept for the report (all are
@@ -85,7 +89,7 @@ func (r *Recorder) AddBrowser(user string) {
 func (r *Recorder) BeginFault(name string) *Fault {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f := &Fault{Name: name, Start: time.Now(), Tolerated: map[int]int{}, HubPages: map[int]int{}}
+	f := &Fault{Name: name, Start: time.Now(), Tolerated: map[int]int{}, HubPages: map[int]int{}, ByClass: map[string]int{}}
 	r.faults = append(r.faults, f)
 	return f
 }
@@ -105,13 +109,7 @@ func (r *Recorder) Faults() []Fault {
 	out := make([]Fault, len(r.faults))
 	for i, f := range r.faults {
 		out[i] = *f
-		out[i].Tolerated, out[i].HubPages = map[int]int{}, map[int]int{}
-		for k, v := range f.Tolerated {
-			out[i].Tolerated[k] = v
-		}
-		for k, v := range f.HubPages {
-			out[i].HubPages[k] = v
-		}
+		out[i].Tolerated, out[i].HubPages, out[i].ByClass = maps.Clone(f.Tolerated), maps.Clone(f.HubPages), maps.Clone(f.ByClass)
 	}
 	return out
 }
@@ -151,6 +149,10 @@ type Answer struct {
 	WrongUser bool
 	// LostLogin: a logged-in browser was sent to log in again.
 	LostLogin bool
+	// Known: a caller the services answered before the fault (a cached
+	// token, a logged-in browser), which the soak expects to be answered
+	// through hub faults as well; counted apart, second by second.
+	Known bool
 	// HubPage: the request went to the hub itself (a login page, the
 	// REST API), not to a service. The hub is the peer, not what is under
 	// test: while a fault lasts, whatever it answers (nothing while it is
@@ -188,6 +190,9 @@ func (r *Recorder) Record(a Answer) {
 	if a.Good && !a.WrongUser && !a.LostLogin {
 		cs.OK++
 		r.seconds[sec].ok++
+		if a.Known {
+			r.seconds[sec].knownOK++
+		}
 		if a.Browser != "" {
 			s := r.browsers[a.Browser]
 			for len(s) <= sec {
@@ -198,10 +203,17 @@ func (r *Recorder) Record(a Answer) {
 		}
 		return
 	}
+	if a.Known {
+		r.seconds[sec].knownErrors++
+	}
 	tolerable := ClearStatus(a.Status) || a.HubPage
 	if f != nil && tolerable && !a.WrongUser && !a.LostLogin {
 		cs.Tolerated++
 		r.seconds[sec].tolerated++
+		if f.ByClass == nil {
+			f.ByClass = map[string]int{}
+		}
+		f.ByClass[a.Class]++
 		if a.HubPage {
 			if f.HubPages == nil {
 				f.HubPages = map[int]int{}
@@ -253,8 +265,12 @@ type Summary struct {
 	BrowsersNotBack map[string][]string
 }
 
-// SecondCounts are the answers that ended in one second of the run.
-type SecondCounts struct{ OK, Tolerated, Violations int }
+// SecondCounts are the answers that ended in one second of the run; the
+// Known ones are of Known callers.
+type SecondCounts struct {
+	OK, Tolerated, Violations int
+	KnownOK, KnownErrors      int
+}
 
 // Summary copies what was recorded, and finds the browsers that never got
 // an answer again after some fault.
@@ -265,7 +281,7 @@ func (r *Recorder) Summary() Summary {
 	s := Summary{Classes: map[string]ClassStats{}, NViolation: r.nViolation, WrongUser: r.wrongUser,
 		LostLogin: map[string]int{}, Faults: faults, BrowsersNotBack: map[string][]string{}}
 	for _, sc := range r.seconds {
-		s.Seconds = append(s.Seconds, SecondCounts{sc.ok, sc.tolerated, sc.violations})
+		s.Seconds = append(s.Seconds, SecondCounts{sc.ok, sc.tolerated, sc.violations, sc.knownOK, sc.knownErrors})
 	}
 	for k, v := range r.classes {
 		s.Classes[k] = *v
@@ -294,4 +310,40 @@ func (r *Recorder) Summary() Summary {
 		sort.Strings(s.BrowsersNotBack[f.Name])
 	}
 	return s
+}
+
+// Dip compares the good answers per second while fault f lasted with
+// those before it: the median of the seconds in the span before its start
+// (t0 is the run's start), and the lowest average over width consecutive
+// seconds wholly inside it. A hub fault the services ride out leaves the
+// two close; one they do not, with lowest near zero.
+func (s Summary) Dip(f Fault, t0 time.Time, before time.Duration, width int) (median, lowest float64) {
+	ok := func(i int) float64 {
+		if i < 0 || i >= len(s.Seconds) {
+			return 0
+		}
+		return float64(s.Seconds[i].OK)
+	}
+	start := int(f.Start.Sub(t0) / time.Second)
+	end := int(f.End.Sub(t0) / time.Second)
+	var prior []float64
+	for i := max(0, start-int(before/time.Second)); i < start; i++ {
+		prior = append(prior, ok(i))
+	}
+	if len(prior) > 0 {
+		sort.Float64s(prior)
+		median = prior[len(prior)/2]
+	}
+	lowest = -1
+	// From the first whole second of the fault to its last whole one.
+	for i := start + 1; i+width <= end; i++ {
+		sum := 0.0
+		for j := i; j < i+width; j++ {
+			sum += ok(j)
+		}
+		if avg := sum / float64(width); lowest < 0 || avg < lowest {
+			lowest = avg
+		}
+	}
+	return median, max(lowest, 0)
 }

@@ -70,3 +70,43 @@ func TestRecorderFindsBrowsersThatDidNotComeBack(t *testing.T) {
 	require.Equal(t, []string{"gone", "silent"}, s.BrowsersNotBack["replica killed"])
 	require.Equal(t, map[string]int{"gone": 1}, s.LostLogin)
 }
+
+// Known callers' answers are counted apart, and a fault's errors by class.
+func TestRecorderCountsKnownCallersAndClasses(t *testing.T) {
+	t0 := time.Now().Add(-time.Minute)
+	r := NewRecorder(t0)
+	r.faults = append(r.faults, &Fault{Name: "hub down", Start: t0.Add(10 * time.Second), End: t0.Add(20 * time.Second), Tolerated: map[int]int{}})
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	r.Record(Answer{Class: "cached token", Known: true, Start: at(1), Latency: time.Millisecond, Status: 200, Good: true})
+	r.Record(Answer{Class: "cached token", Known: true, Start: at(12), Latency: time.Millisecond, Status: 503})
+	r.Record(Answer{Class: "fresh token", Start: at(12), Latency: time.Millisecond, Status: 503})
+	r.Record(Answer{Class: "fresh token", Start: at(13), Latency: time.Millisecond, Status: 503})
+	s := r.Summary()
+	require.Equal(t, SecondCounts{OK: 1, KnownOK: 1}, s.Seconds[1])
+	require.Equal(t, SecondCounts{Tolerated: 2, KnownErrors: 1}, s.Seconds[12])
+	require.Equal(t, map[string]int{"cached token": 1, "fresh token": 2}, s.Faults[0].ByClass)
+}
+
+// Dip finds the lowest stretch of good answers inside a fault and the
+// level before it.
+func TestSummaryDip(t *testing.T) {
+	t0 := time.Now()
+	var s Summary
+	for i := range 60 {
+		n := 100
+		if i >= 32 && i < 35 {
+			n = 0 // a dip inside the fault
+		}
+		s.Seconds = append(s.Seconds, SecondCounts{OK: n})
+	}
+	f := Fault{Start: t0.Add(30 * time.Second), End: t0.Add(45 * time.Second)}
+	median, lowest := s.Dip(f, t0, 20*time.Second, 3)
+	require.Equal(t, 100.0, median)
+	require.Equal(t, 0.0, lowest)
+	median, lowest = s.Dip(f, t0, 20*time.Second, 5)
+	require.Equal(t, 100.0, median)
+	require.InDelta(t, 40.0, lowest, 1e-9, "three empty seconds in five")
+	s.Seconds[33].OK = 100
+	_, lowest = s.Dip(Fault{Start: t0.Add(40 * time.Second), End: t0.Add(50 * time.Second)}, t0, 20*time.Second, 3)
+	require.Equal(t, 100.0, lowest, "no dip")
+}

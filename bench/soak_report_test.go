@@ -9,10 +9,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/hubauth-go/whoami/hubauth"
 )
 
 // check is one line of the soak's verdict.
@@ -77,6 +80,29 @@ func (r *soakRig) report(sch schedule, loadEnd time.Duration, cookiesAtBAfterRes
 			add(f.MaxLatency >= slowDelay, "the fault was felt: "+f.Name, "slowest service answer %s", f.MaxLatency.Round(time.Millisecond))
 		}
 	}
+	// 3. Callers the services know ride out the hub's faults; a revoked
+	// token does not outlive them.
+	for _, f := range sum.Faults {
+		if !hubFault(f.Name) {
+			continue
+		}
+		for _, class := range []string{"cached token", "logged-in browser"} {
+			n := f.ByClass[class]
+			add(n == 0, fmt.Sprintf("%ss answered with no errors through: %s", class, f.Name), "%d errors", n)
+		}
+		if strings.HasPrefix(f.Name, "hub API slowed") {
+			median, lowest := sum.Dip(f, r.rec.T0, time.Minute, dipWindow)
+			add(lowest >= median/2, "no dip in good answers per second while the hub is slow",
+				"lowest %d s: %.0f/s, the minute before: %.0f/s (%.0f %%)", dipWindow, lowest, median, 100*lowest/max(median, 1))
+		}
+	}
+	for _, p := range r.revoked {
+		add(p.refusedAfter >= 0 && p.refusedAfter <= RecoveryGrace && p.admittedAfter == 0,
+			"a token revoked before "+p.fault+" is refused once the hub is back",
+			"refused %s after the hub was back; admitted %d times after that", orNever(p.refusedAfter), p.admittedAfter)
+	}
+	add(len(r.revoked) == 2, "both hub stops had a revoked token to follow", "%d", len(r.revoked))
+
 	for _, name := range []string{"whoami-api", "whoami-oauth A", "whoami-oauth B"} {
 		out := r.output(name)
 		bad := ""
@@ -91,7 +117,7 @@ func (r *soakRig) report(sch schedule, loadEnd time.Duration, cookiesAtBAfterRes
 		"the services stayed up (except the replica killed on purpose)", "whoami-api %v, A %v, B (restarted) %v",
 		r.apiProc.Running(), r.replicaA.Running() && !r.exitedA, r.replicaB.Load().Running())
 
-	// 3. Resources back to their level after warm-up, and not growing.
+	// 4. Resources back to their level after warm-up, and not growing.
 	q := (loadEnd - sch.warmUp) / 4
 	type row struct {
 		name, what   string
@@ -127,7 +153,7 @@ func (r *soakRig) report(sch schedule, loadEnd time.Duration, cookiesAtBAfterRes
 		}
 	}
 
-	// 4. No browser loses its login.
+	// 5. No browser loses its login.
 	lost := 0
 	for _, n := range sum.LostLogin {
 		lost += n
@@ -176,6 +202,23 @@ func (r *soakRig) report(sch schedule, loadEnd time.Duration, cookiesAtBAfterRes
 			t.Errorf("soak check failed: %s: %s", c.what, c.measured)
 		}
 	}
+}
+
+// dipWindow is how many seconds of good answers are averaged when
+// looking for a dip during a fault.
+const dipWindow = 5
+
+// hubFault reports whether the fault named name is the hub's (stopped or
+// slow), which callers the services know must ride out.
+func hubFault(name string) bool {
+	return strings.HasPrefix(name, "hub stopped") || strings.HasPrefix(name, "hub API slowed")
+}
+
+func orNever(d time.Duration) string {
+	if d < 0 {
+		return "never (within 10 s)"
+	}
+	return d.Round(10 * time.Millisecond).String()
 }
 
 // loginGaps lists the faults after which no new login completed.
@@ -234,6 +277,27 @@ func notMeasuredWhy(what string) string {
 	return "no samples"
 }
 
+// loadSummary says how busy the host was during the run: the one-minute
+// load average, its median and peak, against the number of cores. The
+// soak's own processes (services, hub, load) account for about the
+// cores' worth; more than that is other work on the machine.
+func (r *soakRig) loadSummary() string {
+	r.samplesMu.Lock()
+	defer r.samplesMu.Unlock()
+	var loads []float64
+	for _, s := range r.samples {
+		if s.load >= 0 {
+			loads = append(loads, s.load)
+		}
+	}
+	if len(loads) == 0 {
+		return ""
+	}
+	slices.Sort(loads)
+	return fmt.Sprintf("The one-minute load average during the run: median %.1f, peak %.1f, on %d cores.",
+		loads[len(loads)/2], loads[len(loads)-1], runtime.NumCPU())
+}
+
 // output is a service process's output so far.
 func (r *soakRig) output(name string) string {
 	switch name {
@@ -258,13 +322,14 @@ func (r *soakRig) markdown(sch schedule, sum Summary, checks []check, loadEnd ti
 	p("Written by `make soak` (bench/soak_test.go, build tag `soak`) on %s: %s of load", time.Now().UTC().Format("2006-01-02 15:04 MST"), loadEnd.Round(time.Second))
 	p(" (SOAK_SECONDS=%d) against a real JupyterHub %s, every request to 127.0.0.1. **%d of %d checks passed.**\n\n", int(r.cfg.Duration.Seconds()), r.hub.Version(), passed, len(checks))
 	p("![requests/s, errors/s and RSS over the run](soak.png)\n\n")
-	p("- Machine: %s (shared: other work ran beside it).\n", machine())
+	p("- Machine: %s (shared: other work ran beside it). %s\n", machine(), r.loadSummary())
 	if r.cfg.BinDir != "" {
 		p("- The services are the builds in SOAK_BIN_DIR=%s, not this checkout's.\n", r.cfg.BinDir)
 	}
 	p("- Services, run by the test (so they outlive the hub's restarts), each calling the hub's API through a fault proxy\n")
-	p("  (bench/faultproxy.go) with HUBAUTH_HUB_TIMEOUT=%s, HUBAUTH_CACHE_MAX_AGE=%s (answers are checked with the hub again\n", hubTimeout, cacheMaxAge)
-	p("  all run long) and HUBAUTH_CACHE_SIZE=%d (junk and fresh tokens fill the cache to its bound during the warm-up):\n", cacheSize)
+	p("  (internal/hubtest/faultproxy.go) with HUBAUTH_HUB_TIMEOUT=%s, HUBAUTH_CACHE_MAX_AGE=%s (answers are checked with the hub again\n", hubTimeout, cacheMaxAge)
+	p("  all run long, and refreshed in the background near the end of their age), HUBAUTH_STALE_IF_ERROR at its default (%s:\n", hubauth.DefaultStaleIfError)
+	p("  answers past their age are used while the hub is down) and HUBAUTH_CACHE_SIZE=%d (junk and fresh tokens fill the cache to its\n  bound during the warm-up):\n", cacheSize)
 	p("  whoami-api, and two whoami-oauth replicas behind a round-robin front (bench/front.go) registered as the\n")
 	p("  service's URL. The front sends a request to the other replica when one refuses the connection, and answers 502\n")
 	p("  when a replica dies mid-answer. Clients talk to the services directly, not through the hub's proxy, which the rig's\n")
@@ -293,6 +358,31 @@ func (r *soakRig) markdown(sch schedule, sum Summary, checks []check, loadEnd ti
 		}
 		p("| %s | %.1f s | %.1f s | %.1f s | %s | %s | %s | %s |\n", f.Name, from.Seconds(), until.Seconds(), (until - from).Seconds(),
 			orDash(strings.Join(errs, ", ")), last, f.MaxLatency.Round(time.Millisecond), orDash(strings.Join(hubErrs, ", ")))
+	}
+	p("\n### Callers the services know, through the hub's faults\n\n")
+	p("Cached tokens and logged-in browsers are answered from the cache while the hub is down or slow (refresh ahead,\n")
+	p("stale-if-error). Fresh tokens and new logins still fail while the hub is down: the hub must be asked about a token\n")
+	p("it has never been asked about, and a login is made at the hub; that cannot be helped. Junk tokens get 503 then too\n")
+	p("(the hub cannot say they are junk). Good answers per second: the median of the minute before the fault, and the\n")
+	p("lowest %d-second average while it lasted.\n\n", dipWindow)
+	p("| fault | cached tokens: errors | logged-in browsers: errors | fresh tokens: clear 5xx | junk tokens: clear 5xx | new logins: failed | good answers/s before | lowest during |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, f := range sum.Faults {
+		if !hubFault(f.Name) {
+			continue
+		}
+		median, lowest := sum.Dip(f, r.rec.T0, time.Minute, dipWindow)
+		p("| %s | %d | %d | %d | %d | %d | %.0f | %.0f (%.0f %%) |\n", f.Name, f.ByClass["cached token"], f.ByClass["logged-in browser"],
+			f.ByClass["fresh token"], f.ByClass["junk token"], f.ByClass["new OAuth login"], median, lowest, 100*lowest/max(median, 1))
+	}
+	p("\n### A token revoked just before each hub stop\n\n")
+	p("Issued for %s, its answer cached by whoami-api, revoked through the hub's REST API, and the hub stopped a moment later;\n", r.users[0])
+	p("whoami-api was asked with it twice a second while the hub was down, then until it refused it. While the hub is down the\n")
+	p("revocation cannot reach the service (nor can any other through the hub): the token is admitted up to\n")
+	p("HUBAUTH_CACHE_MAX_AGE + HUBAUTH_STALE_IF_ERROR after it was last checked, the trade the README states.\n\n")
+	p("| stop | answers right after the revocation | while the hub was down | refused after the hub was back | admitted after that |\n| --- | --- | --- | ---: | ---: |\n")
+	for _, pr := range r.revoked {
+		p("| %s | %s | %s | %s | %d |\n", pr.fault, orDash(strings.Join(counts(pr.before, "no answer"), ", ")),
+			orDash(strings.Join(counts(pr.during, "no answer"), ", ")), orNever(pr.refusedAfter), pr.admittedAfter)
 	}
 	a, ac := r.front.Served(0)
 	bAll, bc := r.front.Served(1)
@@ -358,9 +448,13 @@ func (r *soakRig) plot(w *bytes.Buffer, sum Summary, loadEnd time.Duration) erro
 	ok := make([]float64, n)
 	tol := make([]float64, n)
 	bad := make([]float64, n)
+	knownOK := make([]float64, n)
+	knownErr := make([]float64, n)
 	for i := range n {
 		if i < len(sum.Seconds) {
-			ok[i], tol[i], bad[i] = float64(sum.Seconds[i].OK), float64(sum.Seconds[i].Tolerated), float64(sum.Seconds[i].Violations)
+			sc := sum.Seconds[i]
+			ok[i], tol[i], bad[i] = float64(sc.OK), float64(sc.Tolerated), float64(sc.Violations)
+			knownOK[i], knownErr[i] = float64(sc.KnownOK), float64(sc.KnownErrors)
 		}
 	}
 	rss := map[string][]float64{}
@@ -389,9 +483,12 @@ func (r *soakRig) plot(w *bytes.Buffer, sum Summary, loadEnd time.Duration) erro
 	green := color.RGBA{20, 140, 60, 255}
 	orange := color.RGBA{230, 130, 0, 255}
 	red := color.RGBA{210, 0, 0, 255}
+	blue := color.RGBA{30, 80, 200, 255}
+	purple := color.RGBA{140, 40, 160, 255}
 	return Plot(w, float64(n), spans,
-		Panel{Title: "good answers/s", Series: []Series{{Name: "good", Color: green, Values: ok}}},
-		Panel{Title: "errors/s", Series: []Series{{Name: "clear 5xx in a fault", Color: orange, Values: tol}, {Name: "violations", Color: red, Values: bad}}},
+		Panel{Title: "good answers/s", Series: []Series{{Name: "all", Color: green, Values: ok}, {Name: "cached tokens and browsers", Color: blue, Values: knownOK}}},
+		Panel{Title: "errors/s", Series: []Series{{Name: "clear 5xx in a fault", Color: orange, Values: tol},
+			{Name: "cached tokens and browsers", Color: purple, Values: knownErr}, {Name: "violations", Color: red, Values: bad}}},
 		Panel{Title: "RSS MB", Series: []Series{
 			{Name: names[0], Color: color.RGBA{30, 80, 200, 255}, Values: rss[names[0]]},
 			{Name: "oauth A", Color: color.RGBA{140, 40, 160, 255}, Values: rss[names[1]]},

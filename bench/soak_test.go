@@ -99,7 +99,7 @@ type soakRig struct {
 	apiURL   string // whoami-api, directly
 	frontURL string // the two whoami-oauth replicas, behind the front
 	front    *Front
-	proxy    *FaultProxy
+	proxy    *hubtest.FaultProxy
 	users    []string
 	tokens   []string
 	browsers []*Browser
@@ -121,16 +121,38 @@ type soakRig struct {
 	loginTimes   []time.Time // when each new login completed
 
 	killedBOutput string // what replica B wrote before it was killed
+
+	revoked []*revokedProbe // one per hub stop
+}
+
+// revokedProbe follows a token revoked through the hub's API just before
+// a hub stop, at whoami-api, which had its answer cached: admitted while
+// the hub is down (the trade HUBAUTH_STALE_IF_ERROR makes), it must be
+// refused once the hub is back, and stay refused.
+type revokedProbe struct {
+	fault string
+	token string
+	// What whoami-api answered: right after the revocation (its answer
+	// still within its age), and while the hub was down (until it was
+	// started again).
+	before, during map[int]int
+	// refusedAfter is how long after the hub was back the token was
+	// first refused; -1: not within the limit.
+	refusedAfter time.Duration
+	// admittedAfter counts 200s after that first refusal.
+	admittedAfter int
 }
 
 type usageSample struct {
 	at    time.Duration
 	usage map[string]Usage
+	load  float64 // the host's one-minute load average; -1: unknown
 }
 
 // TestSoak is `make soak`: a real hub, whoami-api and two whoami-oauth
 // replicas run by the test, 64 connections of mixed callers for
-// SOAK_SECONDS, the faults on their schedule, and the checks of issue 11,
+// SOAK_SECONDS, the faults on their schedule, and the checks of issues 11
+// and 16 (callers the services know ride out the hub's faults),
 // written to SOAK.md with a plot. Any failed check fails the test.
 func TestSoak(t *testing.T) {
 	cfg, err := SoakFromEnv()
@@ -183,19 +205,15 @@ func (r *soakRig) setUp() {
 		Groups: []string{"soak"},
 	})
 
-	hubAPI, err := url.Parse(r.hub.APIURL)
-	require.NoError(t, err)
-	r.proxy, err = NewFaultProxy(hubAPI.Scheme + "://" + hubAPI.Host)
-	require.NoError(t, err)
-	proxySrv := httptest.NewServer(r.proxy)
-	t.Cleanup(proxySrv.Close)
+	var proxiedAPI string
+	r.proxy, proxiedAPI = r.hub.StartFaultProxy(t)
 
 	common := func(name, token, serviceURL string) []string {
 		metricsAddr := fmt.Sprintf("127.0.0.1:%d", hubtest.FreePort(t))
 		r.metrics[name] = "http://" + metricsAddr + "/metrics"
 		return []string{
 			"JUPYTERHUB_API_TOKEN=" + token,
-			"JUPYTERHUB_API_URL=" + proxySrv.URL + "/hub/api",
+			"JUPYTERHUB_API_URL=" + proxiedAPI,
 			"JUPYTERHUB_SERVICE_URL=" + serviceURL,
 			"HUBAUTH_HUB_TIMEOUT=" + hubTimeout.String(),
 			"HUBAUTH_CACHE_MAX_AGE=" + cacheMaxAge,
@@ -340,12 +358,16 @@ func (r *soakRig) run() {
 		t.Logf("%6.1fs  %s: over", lastEnd.Seconds(), f.Name)
 	}
 	stopHub := func(name string) {
+		probe := r.revokeToken(name)
 		f := r.rec.BeginFault(name)
 		t.Logf("%6.1fs  %s", since().Seconds(), name)
 		r.hub.Stop(t)
+		stopProbing := r.probeRevoked(probe)
 		time.Sleep(sch.stop)
+		stopProbing()
 		r.hub.Restart(t)
 		faultDone(f)
+		r.refusedOnceBack(probe)
 	}
 
 	next(sch.at[0])
@@ -464,7 +486,7 @@ func (r *soakRig) tokenCaller(ctx context.Context, i int) {
 		if ctx.Err() != nil {
 			return
 		}
-		a.Class, a.Detail = "cached token", "GET whoami-api with "+r.users[k]+"'s token"
+		a.Class, a.Detail, a.Known = "cached token", "GET whoami-api with "+r.users[k]+"'s token", true
 		judgeModel(&a, body, r.users[k])
 		r.rec.Record(a)
 	}
@@ -479,7 +501,7 @@ func (r *soakRig) browserCaller(ctx context.Context, i int) {
 		if ctx.Err() != nil {
 			return
 		}
-		a := Answer{Class: "logged-in browser", Browser: b.User, Start: h.Start, Latency: h.Latency,
+		a := Answer{Class: "logged-in browser", Known: true, Browser: b.User, Start: h.Start, Latency: h.Latency,
 			Status: h.Status, Err: h.Err, Detail: "GET whoami-oauth with " + b.User + "'s login cookie"}
 		if h.Err == nil && h.Status >= 300 && h.Status < 400 {
 			a.LostLogin = true
@@ -607,6 +629,73 @@ func (r *soakRig) loginCaller(ctx context.Context, i int) {
 	}
 }
 
+// revokeToken issues a token, has whoami-api cache its answer, and
+// revokes it through the hub's API, just before the hub stops.
+func (r *soakRig) revokeToken(fault string) *revokedProbe {
+	t := r.t
+	p := &revokedProbe{fault: fault, before: map[int]int{}, during: map[int]int{}, refusedAfter: -1}
+	user := r.users[0]
+	var answer struct {
+		Token string `json:"token"`
+		ID    string `json:"id"`
+	}
+	require.Equal(t, http.StatusCreated, r.hub.API(t, "POST", "/users/"+user+"/tokens", map[string]any{"note": "soak: revoked"}, &answer))
+	p.token = answer.Token
+	a, body := call(context.Background(), adminClient, r.apiURL, p.token)
+	require.Equal(t, http.StatusOK, a.Status, "the token to revoke, before: %s", body)
+	require.Equal(t, http.StatusNoContent, r.hub.API(t, "DELETE", "/users/"+user+"/tokens/"+answer.ID, nil, nil))
+	a, _ = call(context.Background(), adminClient, r.apiURL, p.token)
+	p.before[a.Status]++
+	return p
+}
+
+// probeRevoked calls whoami-api with the revoked token twice a second
+// until the returned func is called.
+func (r *soakRig) probeRevoked(p *revokedProbe) (stop func()) {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			a, _ := call(context.Background(), adminClient, r.apiURL, p.token)
+			p.during[a.Status]++
+			select {
+			case <-done:
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
+}
+
+// refusedOnceBack calls whoami-api with the revoked token, the hub back,
+// until it is refused (for at most 10 s), and a few times more.
+func (r *soakRig) refusedOnceBack(p *revokedProbe) {
+	r.revoked = append(r.revoked, p)
+	back := time.Now()
+	for time.Since(back) < 10*time.Second {
+		a, _ := call(context.Background(), adminClient, r.apiURL, p.token)
+		if a.Status == http.StatusForbidden {
+			p.refusedAfter = time.Since(back)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if p.refusedAfter < 0 {
+		return
+	}
+	for range 5 {
+		time.Sleep(200 * time.Millisecond)
+		if a, _ := call(context.Background(), adminClient, r.apiURL, p.token); a.Status == http.StatusOK {
+			p.admittedAfter++
+		}
+	}
+}
+
 // withoutQuery drops a URL's query, which may hold a login code or state.
 func withoutQuery(u string) string {
 	u, _, _ = strings.Cut(u, "?")
@@ -618,7 +707,10 @@ func (r *soakRig) sample(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		s := usageSample{at: time.Since(r.rec.T0), usage: map[string]Usage{}}
+		s := usageSample{at: time.Since(r.rec.T0), usage: map[string]Usage{}, load: -1}
+		if l, ok := loadAverage(); ok {
+			s.load = l
+		}
 		for name, p := range map[string]*hubtest.Process{
 			"whoami-api": r.apiProc, "whoami-oauth A": r.replicaA, "whoami-oauth B": r.replicaB.Load(),
 		} {

@@ -13,14 +13,17 @@ import (
 // per service with [New].
 //
 // A request's token goes to the answer cache (cache.go), which asks the
-// hub (hubclient.go) only when it has no fresh answer; the answer's scopes
-// are then held against the service's access scopes (scopes.go).
+// hub (hubclient.go) only when it has no fresh answer, and keeps answering
+// callers it knows while the hub fails; the answer's scopes are then held
+// against the service's access scopes (scopes.go). A failing hub is
+// logged once when it starts and once when it ends (outage.go).
 type Authenticator struct {
 	cfg    Config
 	hub    *hubClient
 	cache  *answerCache
 	logger *slog.Logger
 	obs    *Observer // nil: nothing observes (WithObserver)
+	outage *outageLog
 }
 
 // Option changes how [New] builds an Authenticator.
@@ -50,6 +53,11 @@ func New(cfg Config, opts ...Option) (*Authenticator, error) {
 	for _, opt := range opts {
 		opt(a)
 	}
+	a.cache.refreshBefore = refreshWindow(cfg.CacheMaxAge, a.hub.timeout)
+	a.cache.staleFor = cfg.StaleIfError
+	a.cache.fetch = a.askHub
+	a.outage = newOutageLog(a.logger, cfg.StaleIfError)
+	a.cache.outage = a.outage
 	return a, nil
 }
 
@@ -60,13 +68,24 @@ func (a *Authenticator) Config() Config { return a.cfg }
 // is fresh. sessionID is the hub session the request belongs to (the
 // jupyterhub-session-id cookie), "" if none; it keeps answers from one
 // login session apart from another's.
+//
+// While the hub cannot be reached, does not answer in time or fails with a
+// 5xx, a cached answer past its age is returned for up to
+// [Config.StaleIfError] more; a token the cache has no answer for gets the
+// hub's failure, a [*HubError].
 func (a *Authenticator) UserForToken(ctx context.Context, sessionID, token string) (*User, error) {
 	if !plausibleToken(token) {
 		return nil, ErrInvalidToken
 	}
-	return a.cache.get(ctx, keyFor(sessionID, token), func(ctx context.Context) (*User, error) {
-		return a.hub.userForToken(ctx, token)
-	})
+	return a.cache.get(ctx, sessionID, token)
+}
+
+// askHub asks the hub who token belongs to, for the cache, and tells the
+// outage log how the call went.
+func (a *Authenticator) askHub(ctx context.Context, token string) (*User, error) {
+	u, err := a.hub.userForToken(ctx, token)
+	a.outage.hubCall(err)
+	return u, err
 }
 
 // allowed reports whether the hub's answer grants access to this service:
@@ -175,7 +194,10 @@ func (a *Authenticator) logRefusal(r *http.Request, err error) {
 	var forbidden *ForbiddenError
 	switch {
 	case errors.As(err, &hubErr):
-		a.logger.Error("hub API failure", append(attrs, "status", hubErr.HTTPStatus(), "error", hubErr.Message)...)
+		// Counted, and logged when the hub starts failing and when it
+		// answers again: not a line for each of the requests an outage
+		// fails.
+		a.outage.requestFailed(hubErr)
 	case errors.As(err, &forbidden) && forbidden.User != nil:
 		a.logger.Warn("caller lacks access", append(attrs, "kind", forbidden.User.Kind, "name", forbidden.User.Name)...)
 	default:

@@ -19,7 +19,7 @@ var echoUser = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(UserFromContext(r.Context()).Name))
 })
 
-func newTestAuth(t *testing.T, cfg Config, logs *bytes.Buffer) *Authenticator {
+func newTestAuth(t testing.TB, cfg Config, logs *bytes.Buffer) *Authenticator {
 	t.Helper()
 	var opts []Option
 	if logs != nil {
@@ -131,7 +131,8 @@ func TestMiddlewareHubFailureAndRecovery(t *testing.T) {
 	status, body := req()
 	require.Equal(t, http.StatusBadGateway, status)
 	require.Contains(t, body, "answered 500 to GET /user: boom")
-	require.Contains(t, logs.String(), "hub API failure")
+	require.Contains(t, logs.String(), "JupyterHub API failing")
+	require.Contains(t, logs.String(), "answered 500 to GET /user: boom")
 
 	hub.fail(0, "")
 	status, body = req()

@@ -232,6 +232,63 @@ func TestSharingLinkTokenPersisted(t *testing.T) {
 	}
 }
 
+// A sharing link never replaces the valid login of another user: the
+// request is the link's user, the login stays, and the next request is
+// the login's user again. A login of the same user, or one that is over,
+// is replaced as before.
+func TestSharingLinkKeepsAnotherUsersLogin(t *testing.T) {
+	const (
+		carolToken   = "c0ffee00c0ffee00c0ffee00c0ffee00"
+		carolModel   = `{"kind": "user", "name": "carol", "scopes": ["access:services!service=whoami"]}`
+		adaOther     = "aaaa0000aaaa0000aaaa0000aaaa0000" // a second token of ada's
+		revokedToken = "dead0000dead0000dead0000dead0000"
+	)
+	hub := newFakeHub(t)
+	hub.addUser(adaToken, adaModel)
+	hub.addUser(adaOther, adaModel)
+	hub.addUser(carolToken, carolModel)
+	cfg := oauthConfig(hub.apiURL())
+	cfg.AllowTokenInURL = true
+	o := newTestOAuth(t, cfg)
+	h := o.Middleware(echoUser)
+	for _, tc := range []struct {
+		name     string
+		login    string // the token in the browser's login cookie; "" for none
+		link     string
+		replaced bool
+		next     string // who the next request without a token is
+	}{
+		{"logged in as another user", adaToken, carolToken, false, "ada"},
+		{"logged in as the same user", adaToken, adaOther, true, "ada"},
+		{"not logged in", "", carolToken, true, "carol"},
+		{"a login that is over", revokedToken, carolToken, true, "carol"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &flow{t: t, h: h, cookies: map[string]*http.Cookie{}}
+			if tc.login != "" {
+				f = loggedIn(t, o, h, tc.login)
+			}
+			before := f.cookies["service-whoami"]
+			w := f.do("GET", "/services/whoami/shared?token="+tc.link, http.Header{"Sec-Fetch-Mode": {"navigate"}})
+			require.Equal(t, 200, w.Code, w.Body.String())
+			require.Equal(t, map[string]string{carolToken: "carol", adaOther: "ada"}[tc.link], w.Body.String(), "served as the link's user")
+			var set []string
+			for _, c := range w.Result().Cookies() {
+				set = append(set, c.Name)
+			}
+			if tc.replaced {
+				require.Contains(t, set, "service-whoami")
+			} else {
+				require.Empty(t, set, "no cookie touched")
+				require.Equal(t, before.Value, f.cookies["service-whoami"].Value)
+			}
+			w = f.do("GET", "/services/whoami/next-page", http.Header{"Sec-Fetch-Mode": {"navigate"}})
+			require.Equal(t, 200, w.Code, w.Body.String())
+			require.Equal(t, tc.next, w.Body.String())
+		})
+	}
+}
+
 // Logout clears the service's cookies and sends the browser to the hub's
 // logout; ClearLogin only clears.
 func TestLogout(t *testing.T) {

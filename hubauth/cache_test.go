@@ -38,8 +38,8 @@ func newTestCache(maxAge time.Duration, size int) (*answerCache, *fakeClock) {
 }
 
 // countingFetch answers with a user named after the call number.
-func countingFetch(calls *atomic.Int64, err error) func(context.Context) (*User, error) {
-	return func(context.Context) (*User, error) {
+func countingFetch(calls *atomic.Int64, err error) func(context.Context, string) (*User, error) {
+	return func(context.Context, string) (*User, error) {
 		n := calls.Add(1)
 		if err != nil {
 			return nil, err
@@ -48,23 +48,27 @@ func countingFetch(calls *atomic.Int64, err error) func(context.Context) (*User,
 	}
 }
 
+// getWith sets the cache's way of asking the hub and asks for token.
+func getWith(c *answerCache, sessionID, token string, fetch func(context.Context, string) (*User, error)) (*User, error) {
+	c.fetch = fetch
+	return c.get(context.Background(), sessionID, token)
+}
+
 func TestCacheExpiry(t *testing.T) {
 	c, clock := newTestCache(5*time.Minute, 10)
 	var calls atomic.Int64
-	key := keyFor("", "tok")
-	ctx := context.Background()
 
-	u, err := c.get(ctx, key, countingFetch(&calls, nil))
+	u, err := getWith(c, "", "tok", countingFetch(&calls, nil))
 	require.NoError(t, err)
 	require.Equal(t, "call-1", u.Name)
 
 	clock.advance(5*time.Minute - time.Second)
-	u, err = c.get(ctx, key, countingFetch(&calls, nil))
+	u, err = getWith(c, "", "tok", countingFetch(&calls, nil))
 	require.NoError(t, err)
 	require.Equal(t, "call-1", u.Name, "fresh answer reused")
 
 	clock.advance(time.Second)
-	u, err = c.get(ctx, key, countingFetch(&calls, nil))
+	u, err = getWith(c, "", "tok", countingFetch(&calls, nil))
 	require.NoError(t, err)
 	require.Equal(t, "call-2", u.Name, "expired answer asked again")
 	require.EqualValues(t, 2, calls.Load())
@@ -74,7 +78,7 @@ func TestCacheRemembersRefusedTokens(t *testing.T) {
 	c, _ := newTestCache(time.Minute, 10)
 	var calls atomic.Int64
 	for range 3 {
-		_, err := c.get(context.Background(), keyFor("", "bad"), countingFetch(&calls, ErrInvalidToken))
+		_, err := getWith(c, "", "bad", countingFetch(&calls, ErrInvalidToken))
 		require.ErrorIs(t, err, ErrInvalidToken)
 	}
 	require.EqualValues(t, 1, calls.Load())
@@ -82,16 +86,17 @@ func TestCacheRemembersRefusedTokens(t *testing.T) {
 
 func TestCacheForgetsHubFailures(t *testing.T) {
 	c, _ := newTestCache(time.Minute, 10)
+	c.staleFor = time.Minute
 	var calls atomic.Int64
 	hubDown := &HubError{Message: "down"}
 	for range 3 {
-		_, err := c.get(context.Background(), keyFor("", "tok"), countingFetch(&calls, hubDown))
-		require.ErrorIs(t, err, hubDown)
+		_, err := getWith(c, "", "tok", countingFetch(&calls, hubDown))
+		require.ErrorIs(t, err, hubDown, "no answer to fall back on: the hub's failure")
 	}
 	require.EqualValues(t, 3, calls.Load(), "a failure is not an answer: ask again")
 	require.Equal(t, 0, c.len())
 
-	u, err := c.get(context.Background(), keyFor("", "tok"), countingFetch(&calls, nil))
+	u, err := getWith(c, "", "tok", countingFetch(&calls, nil))
 	require.NoError(t, err, "recovers when the hub does")
 	require.Equal(t, "call-4", u.Name)
 }
@@ -99,20 +104,20 @@ func TestCacheForgetsHubFailures(t *testing.T) {
 func TestCacheBound(t *testing.T) {
 	c, _ := newTestCache(time.Hour, 100)
 	var calls atomic.Int64
-	ctx := context.Background()
 	for i := range 1000 {
-		_, _ = c.get(ctx, keyFor("", fmt.Sprint("junk-", i)), countingFetch(&calls, ErrInvalidToken))
+		_, _ = getWith(c, "", fmt.Sprint("junk-", i), countingFetch(&calls, ErrInvalidToken))
 	}
 	require.Equal(t, 100, c.len())
 	require.Len(t, c.recent.entries, 100)
+	require.Empty(t, c.byToken, "refusals are not indexed")
 
 	// Least recently used goes first: touch an old key, add one more.
-	_, _ = c.get(ctx, keyFor("", "junk-900"), countingFetch(&calls, nil))
-	_, _ = c.get(ctx, keyFor("", "new"), countingFetch(&calls, nil))
+	_, _ = getWith(c, "", "junk-900", countingFetch(&calls, nil))
+	_, _ = getWith(c, "", "new", countingFetch(&calls, nil))
 	before := calls.Load()
-	_, _ = c.get(ctx, keyFor("", "junk-900"), countingFetch(&calls, nil))
+	_, _ = getWith(c, "", "junk-900", countingFetch(&calls, nil))
 	require.Equal(t, before, calls.Load(), "recently used entry kept")
-	_, _ = c.get(ctx, keyFor("", "junk-901"), countingFetch(&calls, nil))
+	_, _ = getWith(c, "", "junk-901", countingFetch(&calls, nil))
 	require.Equal(t, before+1, calls.Load(), "least recently used entry evicted")
 }
 
@@ -120,7 +125,7 @@ func TestCacheZeroMaxAgeStoresNothing(t *testing.T) {
 	c, _ := newTestCache(0, 10)
 	var calls atomic.Int64
 	for range 3 {
-		_, err := c.get(context.Background(), keyFor("", "tok"), countingFetch(&calls, nil))
+		_, err := getWith(c, "", "tok", countingFetch(&calls, nil))
 		require.NoError(t, err)
 	}
 	require.EqualValues(t, 3, calls.Load())
@@ -132,6 +137,7 @@ func TestCacheKeyIncludesSession(t *testing.T) {
 	require.NotEqual(t, keyFor("", "tok"), keyFor("s", "tok"))
 	require.NotEqual(t, keyFor("a", "bc"), keyFor("ab", "c"))
 	require.Equal(t, keyFor("s", "tok"), keyFor("s", "tok"))
+	require.Equal(t, keyFor("", "tok"), tokenKeyFor("tok"), "a token's own key is its key without a session")
 }
 
 // Concurrent misses for one key make one hub call, and every caller gets
@@ -140,7 +146,7 @@ func TestCacheCoalescesConcurrentMisses(t *testing.T) {
 	c, _ := newTestCache(time.Minute, 10)
 	var calls atomic.Int64
 	release := make(chan struct{})
-	fetch := func(context.Context) (*User, error) {
+	c.fetch = func(context.Context, string) (*User, error) {
 		calls.Add(1)
 		<-release
 		return &User{Name: "ada"}, nil
@@ -150,7 +156,7 @@ func TestCacheCoalescesConcurrentMisses(t *testing.T) {
 	names := make(chan string, n)
 	for range n {
 		wg.Go(func() {
-			u, err := c.get(context.Background(), keyFor("", "tok"), fetch)
+			u, err := c.get(context.Background(), "", "tok")
 			if err == nil {
 				names <- u.Name
 			}
@@ -176,14 +182,15 @@ func TestCacheWaiterCancellation(t *testing.T) {
 	c, _ := newTestCache(time.Minute, 10)
 	release := make(chan struct{})
 	var leaderCtxErr error
+	c.fetch = func(ctx context.Context, _ string) (*User, error) {
+		<-release
+		leaderCtxErr = ctx.Err()
+		return &User{Name: "ada"}, nil
+	}
 	leaderDone := make(chan struct{})
 	go func() {
 		defer close(leaderDone)
-		_, _ = c.get(context.Background(), keyFor("", "tok"), func(ctx context.Context) (*User, error) {
-			<-release
-			leaderCtxErr = ctx.Err()
-			return &User{Name: "ada"}, nil
-		})
+		_, _ = c.get(context.Background(), "", "tok")
 	}()
 	require.Eventually(t, func() bool {
 		c.mu.Lock()
@@ -193,13 +200,13 @@ func TestCacheWaiterCancellation(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := c.get(ctx, keyFor("", "tok"), nil)
+	_, err := c.get(ctx, "", "tok")
 	require.True(t, errors.Is(err, context.Canceled))
 
 	close(release)
 	<-leaderDone
 	require.NoError(t, leaderCtxErr)
-	u, err := c.get(context.Background(), keyFor("", "tok"), nil)
+	u, err := c.get(context.Background(), "", "tok")
 	require.NoError(t, err)
 	require.Equal(t, "ada", u.Name)
 }

@@ -18,6 +18,11 @@ const (
 	DefaultCacheSize = 10000
 	// DefaultHubTimeout bounds one call to the hub API.
 	DefaultHubTimeout = 10 * time.Second
+	// DefaultStaleIfError is how long past its age a cached answer is
+	// used while the hub fails: long enough for a hub restart (a helm
+	// upgrade takes 30 to 90 s), short enough that a token revoked just
+	// before an outage does not outlive it by much.
+	DefaultStaleIfError = 5 * time.Minute
 )
 
 // minCookieSecret is the least key material accepted in
@@ -72,6 +77,13 @@ type Config struct {
 	CacheMaxAge time.Duration
 	// CacheSize is the most hub answers kept at once.
 	CacheSize int
+	// StaleIfError is how long past CacheMaxAge an answer is used again
+	// while the hub cannot be reached, does not answer within HubTimeout,
+	// or fails with a 5xx; 0 turns it off. Counted from the answer's own
+	// age, so a token revoked just before an outage is admitted at most
+	// CacheMaxAge + StaleIfError after it was last checked, and only
+	// while the hub is down. A token the hub refused stays refused.
+	StaleIfError time.Duration
 	// HubTimeout bounds one call to the hub API.
 	HubTimeout time.Duration
 
@@ -204,6 +216,9 @@ func (c Config) Validate() error {
 	}
 	if c.CacheMaxAge < 0 {
 		bad("HUBAUTH_CACHE_MAX_AGE", "must not be negative, got %s", c.CacheMaxAge)
+	}
+	if c.StaleIfError < 0 {
+		bad("HUBAUTH_STALE_IF_ERROR", "must not be negative, got %s", c.StaleIfError)
 	}
 	if c.CacheSize < 1 {
 		bad("HUBAUTH_CACHE_SIZE", "must be at least 1, got %d", c.CacheSize)

@@ -8,6 +8,11 @@
 // service's access scopes (for a hub-managed service named "whoami" that is
 // access:services!service=whoami). Answers are cached, bounded in size and
 // age, and concurrent requests with the same new token make one hub call.
+// Callers the service knows ride out a slow or restarting hub: an answer
+// near the end of its age is refreshed in the background, and while the
+// hub cannot be reached or fails, an answer past its age is used for up
+// to HUBAUTH_STALE_IF_ERROR more ([Config.StaleIfError]). A token the hub
+// refuses is refused at once under every hub session it was cached with.
 //
 // The middleware follows the identify-then-require pattern of go-chi/jwtauth:
 // [Authenticator.Identify] finds the caller and stores the result in the
@@ -44,7 +49,8 @@
 //
 // The behaviour follows JupyterHub's own Python client
 // (jupyterhub.services.auth.HubAuth), with deliberate differences: the cache
-// is bounded and coalesces concurrent misses, a service with no access scopes
+// is bounded, coalesces concurrent misses and keeps known callers answered
+// while the hub is down or slow, a service with no access scopes
 // refuses to start unless told to admit every hub user, tokens with bytes that
 // cannot be a hub token are refused without a hub call, and hub failures are
 // reported as 502, 503 or 504 with a short message naming the API URL.
@@ -61,8 +67,10 @@
 // # Reading the code
 //
 // One file holds one idea. Start with authenticator.go (identify, then
-// require), then cache.go (the bounded answer cache) and hubclient.go (the
-// hub's API); the request's result travels in context.go. The
+// require), then cache.go (the bounded answer cache, with refresh ahead
+// and stale-if-error; cacheindex.go finds every answer of a token) and
+// hubclient.go (the hub's API); outage.go logs a failing hub; the
+// request's result travels in context.go. The
 // configuration is config.go (the struct and its checks) and settings.go
 // (one row per environment variable). For browsers, oauth.go identifies by
 // the login cookie (logincookie.go) and applies the cross-site request rule

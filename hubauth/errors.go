@@ -130,6 +130,20 @@ func (e *HubError) HTTPStatus() int {
 
 func (e *HubError) status() int { return e.HTTPStatus() }
 
+// unavailable reports whether the hub gave no answer at all: it could not
+// be reached, did not answer in time, or failed with a 5xx. Only then may
+// a cached answer past its age stand in for the hub's (stale-if-error);
+// any other answer, a refusal above all, decides.
+func (e *HubError) unavailable() bool {
+	return e.Timeout || e.StatusCode == 0 || e.StatusCode >= 500
+}
+
+// hubUnavailable reports whether err is a [*HubError] that is unavailable.
+func hubUnavailable(err error) bool {
+	var hubErr *HubError
+	return errors.As(err, &hubErr) && hubErr.unavailable()
+}
+
 // loginError says an OAuth callback could not finish the login. code is
 // 4xx when the browser brought something wrong (the hub reported an
 // error, or refused the code), 500 when the hub refused this service's own

@@ -130,12 +130,8 @@ func (o *OAuth) returnURL(next string) string {
 // loggedIn reports whether the request's login cookie holds a token of a
 // caller who may use the service.
 func (o *OAuth) loggedIn(r *http.Request) bool {
-	token, _, err := o.login.open(r)
-	if err != nil || token == "" {
-		return false
-	}
-	_, err = o.auth.check(r.Context(), sessionID(r), token)
-	return err == nil
+	u, err := o.cookieUser(r)
+	return err == nil && o.auth.allowed(u)
 }
 
 // exchange trades the code for a hub token at the hub's token endpoint,

@@ -15,6 +15,9 @@ type lru[K comparable, V any] struct {
 	head    lruEntry[K, V] // sentinel: head.next is the most recently used
 	count   int
 	entries map[K]*lruEntry[K, V]
+	// evicted, when set, is told of each entry put pushes out, after it
+	// left: the answer cache keeps an index of its own up to date.
+	evicted func(*lruEntry[K, V])
 }
 
 type lruEntry[K comparable, V any] struct {
@@ -49,24 +52,33 @@ func (l *lru[K, V]) lookup(key K) (*lruEntry[K, V], bool) {
 	return e, ok
 }
 
-// put stores val under key as the most recently used entry and returns
-// how many entries were evicted to stay within size.
-func (l *lru[K, V]) put(key K, val V, until int64) (evicted int) {
+// peek finds key's entry without making it the most recently used.
+func (l *lru[K, V]) peek(key K) (*lruEntry[K, V], bool) {
+	e, ok := l.entries[key]
+	return e, ok
+}
+
+// put stores val under key as the most recently used entry, evicting the
+// least recently used ones to stay within size, and returns the entry.
+func (l *lru[K, V]) put(key K, val V, until int64) *lruEntry[K, V] {
 	if e, ok := l.entries[key]; ok {
 		e.val, e.until = val, until
 		l.unlink(e)
 		l.pushFront(e)
-		return 0
+		return e
 	}
 	e := &lruEntry[K, V]{key: key, val: val, until: until}
 	l.entries[key] = e
 	l.pushFront(e)
 	l.count++
 	for l.count > l.size {
-		l.remove(l.head.prev)
-		evicted++
+		old := l.head.prev
+		l.remove(old)
+		if l.evicted != nil {
+			l.evicted(old)
+		}
 	}
-	return evicted
+	return e
 }
 
 func (l *lru[K, V]) remove(e *lruEntry[K, V]) {

@@ -117,7 +117,8 @@ func (o *OAuth) Middleware(next http.Handler) http.Handler {
 // With JUPYTERHUB_ALLOW_TOKEN_IN_URL on, a page opened from a link with
 // ?token= (a sharing link) keeps that token in the login cookie, so the
 // rest of the visit works without it; only for navigation, never for
-// websockets or a page's subrequests.
+// websockets or a page's subrequests, and never in place of the valid
+// login of another user (see keepURLToken).
 func (o *OAuth) Identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, o.identify(w, r))
@@ -181,8 +182,21 @@ func (o *OAuth) identifyCookie(w http.ResponseWriter, r *http.Request) *identity
 // JUPYTERHUB_ALLOW_TOKEN_IN_URL is on) in the login cookie, so a browser
 // that opened a sharing link stays logged in for the pages it opens next.
 // Only a page load does this: not websockets, not a page's subrequests.
+//
+// A browser logged in as someone else keeps its login: the request is
+// served as the link's user, and the next one without the token is the
+// login's user again. Otherwise a link carrying bob's token, sent to alice
+// and opened in her browser, would make her bob for as long as a login
+// lasts, and whatever she did next would be done as bob (login CSRF). A
+// login that is over (the hub refuses its token) or of the same user is
+// replaced, as before.
 func (o *OAuth) keepURLToken(w http.ResponseWriter, r *http.Request, id *identity) {
 	if !o.auth.cfg.AllowTokenInURL || !isNavigation(r) {
+		return
+	}
+	if o.loggedInAsOther(r, id.user) {
+		o.auth.logger.Info("served a link's token without replacing the login of another user",
+			"kind", id.user.Kind, "name", id.user.Name)
 		return
 	}
 	if err := o.login.set(w, r, id.token); err != nil {
@@ -190,6 +204,37 @@ func (o *OAuth) keepURLToken(w http.ResponseWriter, r *http.Request, id *identit
 	}
 	o.csrf.offer(w, r, id.user, id.token)
 	o.auth.logger.Info("kept the link's token in the login cookie", "kind", id.user.Kind, "name", id.user.Name)
+}
+
+// loggedInAsOther reports whether the request's login cookie is a valid
+// login of someone other than u. When the hub cannot say whose it is (it
+// fails, and the cache has no answer to fall back on), the login is kept:
+// it may well be valid.
+func (o *OAuth) loggedInAsOther(r *http.Request, u *User) bool {
+	login, err := o.cookieUser(r)
+	switch {
+	case err == nil:
+		return login.Kind != u.Kind || login.Name != u.Name
+	case errors.Is(err, ErrNoToken), errors.Is(err, ErrLoginCookie), errors.Is(err, ErrInvalidToken):
+		return false // no login, or one that is over
+	}
+	return true
+}
+
+// cookieUser is whom the request's login cookie logs in, as the hub says
+// (and the cache remembers): [ErrNoToken] without a login cookie,
+// [ErrLoginCookie] for one that cannot be opened, else what
+// [Authenticator.UserForToken] says of the token inside. Access scopes
+// are not checked.
+func (o *OAuth) cookieUser(r *http.Request) (*User, error) {
+	token, present, err := o.login.open(r)
+	switch {
+	case !present:
+		return nil, ErrNoToken
+	case err != nil:
+		return nil, ErrLoginCookie
+	}
+	return o.auth.UserForToken(r.Context(), sessionID(r), token)
 }
 
 // RequireLogin lets through callers that may use the service. A browser

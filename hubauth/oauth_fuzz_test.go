@@ -219,3 +219,52 @@ func mustNew(tb testing.TB, cfg Config) *Authenticator {
 	}
 	return a
 }
+
+// FuzzSharingLink: whatever a link's ?token= and the login and session
+// cookies a browser brings, the answer is never a 5xx or a panic, and a
+// genuine login of one user is never replaced by a link of another.
+func FuzzSharingLink(f *testing.F) {
+	const carolToken = "c0ffee00c0ffee00c0ffee00c0ffee00"
+	hub := newFakeHub(f)
+	hub.addUser(adaToken, adaModel)
+	hub.addUser(carolToken, `{"kind": "user", "name": "carol", "scopes": ["access:services!service=whoami"]}`)
+	cfg := oauthConfig(hub.apiURL())
+	cfg.AllowTokenInURL = true
+	o := newTestOAuth(f, cfg)
+	h := o.Middleware(echoUser)
+	w := httptest.NewRecorder()
+	if err := o.login.set(w, httptest.NewRequest("GET", "/", nil), adaToken); err != nil {
+		f.Fatal(err)
+	}
+	adaLogin := w.Result().Cookies()[0].Value
+	f.Add(carolToken, adaLogin, "")
+	f.Add(carolToken, adaLogin, "session-1")
+	f.Add(adaToken, adaLogin, "")
+	f.Add(carolToken, "", "")
+	f.Add("\x00%zz", "MTIz|bad|cookie", "\xff")
+	f.Add(strings.Repeat("t", 2000), adaLogin+"x", strings.Repeat("s", 200))
+
+	f.Fuzz(func(t *testing.T, link, login, session string) {
+		r := httptest.NewRequest("GET", "/services/whoami/shared", nil)
+		r.URL.RawQuery = "token=" + url.QueryEscape(link)
+		r.Header.Set("Sec-Fetch-Mode", "navigate")
+		if login != "" {
+			r.Header.Add("Cookie", "service-whoami="+login)
+		}
+		if session != "" {
+			r.Header.Add("Cookie", "jupyterhub-session-id="+session)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code >= 500 {
+			t.Fatalf("link %q with login %q answered %d %s", link, login, w.Code, w.Body.String())
+		}
+		if login == adaLogin && w.Code == 200 && w.Body.String() != "ada" {
+			for _, c := range w.Result().Cookies() {
+				if c.Name == "service-whoami" {
+					t.Fatalf("a link of %s replaced ada's login", w.Body.String())
+				}
+			}
+		}
+	})
+}

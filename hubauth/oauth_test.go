@@ -19,7 +19,7 @@ func oauthConfig(apiURL string) Config {
 	return cfg
 }
 
-func newTestOAuth(t *testing.T, cfg Config) *OAuth {
+func newTestOAuth(t testing.TB, cfg Config) *OAuth {
 	t.Helper()
 	o, err := NewOAuth(newTestAuth(t, cfg, nil))
 	require.NoError(t, err)

@@ -9,7 +9,8 @@ import (
 
 // Observer is told what an Authenticator does, for metrics, traces or
 // audit logs: how each request was decided, every call to the hub's API,
-// the cache's hits, misses and evictions, and the OAuth logins.
+// the cache's hits, misses, evictions, stale answers and background
+// refreshes, and the OAuth logins.
 //
 // Like net/http/httptrace.ClientTrace it is a struct of optional
 // functions, one per event: set the ones you need, leave the rest nil. An
@@ -19,8 +20,9 @@ import (
 // hubauth itself depends on no metrics library.
 //
 // The functions are called synchronously, on the goroutine of the request
-// they describe, and the cache's with the cache's lock held: they must be
-// quick and must not block or call back into the Authenticator.
+// they describe (CacheRefresh on the refresh's own), and CacheEviction
+// with the cache's lock held: they must be quick and must not block or
+// call back into the Authenticator.
 // Incrementing a counter or adding a span event is the intended use. They
 // never see a token.
 type Observer struct {
@@ -42,6 +44,18 @@ type Observer struct {
 	// recently used answer went to make room. Answers that expire are not
 	// evictions.
 	CacheEviction func()
+	// CacheStale is called when an answer past its age is used because
+	// the hub cannot be asked (it cannot be reached, does not answer in
+	// time, or fails with a 5xx): HUBAUTH_STALE_IF_ERROR. When the hub
+	// was asked and failed, CacheMiss came first.
+	CacheStale func()
+	// CacheRefresh is called when a background refresh ends: the hub was
+	// asked again about an answer in the last part of its age (or, while
+	// the hub fails, past it) that callers kept using meanwhile. err is
+	// nil when the hub's new answer replaced it, [ErrInvalidToken] when
+	// the hub refused the token (every answer for it is gone), else the
+	// hub's failure, which left the answer as it was.
+	CacheRefresh func(err error)
 	// LoginStarted is called when a browser is sent to the hub's
 	// authorize page.
 	LoginStarted func(ctx context.Context)
@@ -174,6 +188,18 @@ func (o *Observer) cacheMiss() {
 func (o *Observer) cacheEviction() {
 	if o != nil {
 		call(o.CacheEviction)
+	}
+}
+
+func (o *Observer) cacheStale() {
+	if o != nil {
+		call(o.CacheStale)
+	}
+}
+
+func (o *Observer) cacheRefreshed(err error) {
+	if o != nil && o.CacheRefresh != nil {
+		o.CacheRefresh(err)
 	}
 }
 

@@ -56,7 +56,7 @@ func settingRows() []Setting {
 				}
 				return readScopes(c, v)
 			}},
-		{"JUPYTERHUB_ALLOW_TOKEN_IN_URL", "false", "accept ?token= on requests that are not websockets; a browser opening such a link (a sharing link) then stays logged in by cookie",
+		{"JUPYTERHUB_ALLOW_TOKEN_IN_URL", "false", "accept ?token= on requests that are not websockets; a browser opening such a link (a sharing link) then stays logged in by cookie, unless it is logged in as another user",
 			func(c *Config, v string, _ func(string) string) error {
 				c.AllowTokenInURL = hubBool(v, false)
 				return nil
@@ -85,6 +85,8 @@ func settingRows() []Setting {
 				c.CacheSize = n
 				return nil
 			}},
+		{"HUBAUTH_STALE_IF_ERROR", "300s", "how long past its max age a hub answer is used again while the hub cannot be reached, times out or fails with a 5xx (seconds or a Go duration); 0 turns it off",
+			func(c *Config, v string, _ func(string) string) error { return readSeconds(v, &c.StaleIfError) }},
 		{"HUBAUTH_HUB_TIMEOUT", DefaultHubTimeout.String(), "time limit for one call to the hub API (seconds or a Go duration)",
 			func(c *Config, v string, _ func(string) string) error { return readSeconds(v, &c.HubTimeout) }},
 
@@ -180,9 +182,10 @@ func fromLookup(lookup func(string) (string, bool)) (Config, error) {
 		return strings.TrimSpace(v)
 	}
 	cfg := Config{
-		CacheMaxAge: DefaultCacheMaxAge,
-		CacheSize:   DefaultCacheSize,
-		HubTimeout:  DefaultHubTimeout,
+		CacheMaxAge:  DefaultCacheMaxAge,
+		CacheSize:    DefaultCacheSize,
+		StaleIfError: DefaultStaleIfError,
+		HubTimeout:   DefaultHubTimeout,
 	}
 	var errs problems
 	for _, s := range settingRows() {

@@ -47,6 +47,12 @@ func get(t *testing.T, url, authorization string) response {
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
+	return send(t, req)
+}
+
+// send sends req with the test client and reads the answer.
+func send(t *testing.T, req *http.Request) response {
+	t.Helper()
 	resp, err := client.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

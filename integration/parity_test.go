@@ -132,6 +132,29 @@ func TestOAuthParity(t *testing.T) {
 		require.Empty(t, g.cookie(app, "service-app"))
 	})
 
+	t.Run("a sharing link does not replace another user's login", func(t *testing.T) {
+		hub.CreateUser(t, "bob")
+		bobsLink := links + "shared?token=" + hub.NewToken(t, "bob", nil)
+		ada := newBrowser(t, "ada")
+		requireModel(t, ada.visit(links), "ada") // logged in through the hub
+		login := ada.cookie(links, "service-links")
+		require.NotEmpty(t, login)
+
+		h := ada.get(bobsLink)
+		requireModel(t, h, "bob")
+		for _, c := range (&http.Response{Header: h.header}).Cookies() {
+			require.NotEqual(t, "service-links", c.Name, "the login cookie is not touched")
+		}
+		require.Equal(t, login, ada.cookie(links, "service-links"))
+		requireModel(t, ada.get(links+"next-page"), "ada")
+
+		// A login of the same user is replaced, as before.
+		adaLink := links + "shared?token=" + hub.NewToken(t, "ada", nil)
+		requireModel(t, ada.get(adaLink), "ada")
+		require.NotEqual(t, login, ada.cookie(links, "service-links"), "the link's token kept")
+		requireModel(t, ada.get(links+"next-page"), "ada")
+	})
+
 	t.Run("a refused token header falls back to the login cookie", func(t *testing.T) {
 		b := newBrowser(t, "ada")
 		requireModel(t, b.visit(app), "ada")

@@ -21,6 +21,10 @@ import (
 type svcSpec struct {
 	name string
 	env  map[string]string
+	// api, when set, gives the hub API URL the service is to call
+	// (JUPYTERHUB_API_URL), such as a fault proxy's in front of the hub;
+	// nil: the hub's own.
+	api func(hub *hubtest.Hub) string
 }
 
 // runningSvc is one of them, started.
@@ -61,9 +65,13 @@ func startServices(t *testing.T, specs []svcSpec, extraConfig string) (*hubtest.
 	})
 	out := map[string]runningSvc{}
 	for _, p := range plans {
+		apiURL := hub.APIURL
+		if p.spec.api != nil {
+			apiURL = p.spec.api(hub)
+		}
 		env := map[string]string{
 			"JUPYTERHUB_API_TOKEN":          p.token,
-			"JUPYTERHUB_API_URL":            hub.APIURL,
+			"JUPYTERHUB_API_URL":            apiURL,
 			"JUPYTERHUB_SERVICE_NAME":       p.spec.name,
 			"JUPYTERHUB_CLIENT_ID":          "service-" + p.spec.name,
 			"JUPYTERHUB_SERVICE_URL":        fmt.Sprintf("http://127.0.0.1:%d", p.port),

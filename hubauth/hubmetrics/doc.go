@@ -21,6 +21,8 @@
 //	hubauth_requests_total{outcome}                       requests decided: admitted, no_token, refused, forbidden, hub_error
 //	hubauth_hub_request_duration_seconds{method,path,result}  calls to the hub's API (a histogram; _count counts them)
 //	hubauth_cache_hits_total, hubauth_cache_misses_total, hubauth_cache_evictions_total
+//	hubauth_cache_stale_total                             answers used past their age while the hub failed
+//	hubauth_cache_refreshes_total{result}                 background refreshes: answered, refused, failed
 //	hubauth_oauth_logins_started_total, hubauth_oauth_logins_finished_total, hubauth_oauth_logins_failed_total
 //
 // The result of a hub call is the hub's HTTP status ("200", "403", …), or

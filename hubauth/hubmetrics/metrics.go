@@ -19,6 +19,8 @@ type Metrics struct {
 	cacheHits      prometheus.Counter
 	cacheMisses    prometheus.Counter
 	cacheEvictions prometheus.Counter
+	cacheStale     prometheus.Counter
+	refreshes      map[string]prometheus.Counter // by refreshResult
 	loginsStarted  prometheus.Counter
 	loginsFinished prometheus.Counter
 	loginsFailed   prometheus.Counter
@@ -45,6 +47,10 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	}
+	refreshes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hubauth_cache_refreshes_total",
+		Help: "Background refreshes of cached hub answers (in the last part of their age, or while the hub fails), by result: answered (the new answer replaced the old), refused (the hub refused the token: every answer for it went), failed (the old answer was left as it was).",
+	}, []string{"result"})
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hubauth_requests_total",
 		Help: "Requests the hubauth middleware decided on, by outcome: admitted, no_token, refused, forbidden, hub_error.",
@@ -60,6 +66,8 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		cacheHits:      counter("hubauth_cache_hits_total", "Token lookups answered from the cache of hub answers."),
 		cacheMisses:    counter("hubauth_cache_misses_total", "Token lookups the cache could not answer (the hub was asked, or a call under way for the same token waited for)."),
 		cacheEvictions: counter("hubauth_cache_evictions_total", "Hub answers pushed out of the full cache (HUBAUTH_CACHE_SIZE) to make room."),
+		cacheStale:     counter("hubauth_cache_stale_total", "Cached hub answers used past their age because the hub could not be reached, timed out or failed with a 5xx (HUBAUTH_STALE_IF_ERROR)."),
+		refreshes:      map[string]prometheus.Counter{},
 		loginsStarted:  counter("hubauth_oauth_logins_started_total", "Browsers sent to the hub's OAuth authorize page."),
 		loginsFinished: counter("hubauth_oauth_logins_finished_total", "OAuth logins that ended with the login cookie set."),
 		loginsFailed:   counter("hubauth_oauth_logins_failed_total", "OAuth callbacks that could not finish the login."),
@@ -67,8 +75,11 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	for _, o := range outcomes() {
 		m.requests[o] = requests.WithLabelValues(string(o))
 	}
+	for _, r := range []string{"answered", "refused", "failed"} {
+		m.refreshes[r] = refreshes.WithLabelValues(r)
+	}
 	for _, c := range []prometheus.Collector{requests, m.hubCalls, m.cacheHits, m.cacheMisses,
-		m.cacheEvictions, m.loginsStarted, m.loginsFinished, m.loginsFailed} {
+		m.cacheEvictions, m.cacheStale, refreshes, m.loginsStarted, m.loginsFinished, m.loginsFailed} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -84,6 +95,8 @@ func (m *Metrics) Observer() *hubauth.Observer {
 		CacheHit:      m.cacheHits.Inc,
 		CacheMiss:     m.cacheMisses.Inc,
 		CacheEviction: m.cacheEvictions.Inc,
+		CacheStale:    m.cacheStale.Inc,
+		CacheRefresh:  m.refresh,
 		LoginStarted:  func(context.Context) { m.loginsStarted.Inc() },
 		LoginFinished: func(context.Context) { m.loginsFinished.Inc() },
 		LoginFailed:   func(context.Context, error) { m.loginsFailed.Inc() },
@@ -96,6 +109,18 @@ func (m *Metrics) request(_ context.Context, o hubauth.Outcome) {
 		return
 	}
 	m.requestsVec.WithLabelValues(string(o)).Inc() // an outcome a later hubauth added
+}
+
+// refresh counts a background refresh by its result.
+func (m *Metrics) refresh(err error) {
+	switch {
+	case err == nil:
+		m.refreshes["answered"].Inc()
+	case errors.Is(err, hubauth.ErrInvalidToken):
+		m.refreshes["refused"].Inc()
+	default:
+		m.refreshes["failed"].Inc()
+	}
 }
 
 func (m *Metrics) hubCall(_ context.Context, c hubauth.HubCall) {

@@ -137,6 +137,45 @@ func TestMetricsCount(t *testing.T) {
 	require.Error(t, err)
 }
 
+// Answers used past their age while the hub is down, and background
+// refreshes by result.
+func TestMetricsStaleAndRefreshes(t *testing.T) {
+	hub := fakeHub(t, models)
+	reg := prometheus.NewRegistry()
+	m, err := New(reg)
+	require.NoError(t, err)
+	for _, result := range []string{"answered", "refused", "failed"} {
+		require.Zero(t, value(t, reg, "hubauth_cache_refreshes_total", map[string]string{"result": result}), "counted from zero")
+	}
+	cfg := config(hub.URL + "/hub/api")
+	cfg.CacheMaxAge, cfg.StaleIfError = 50*time.Millisecond, time.Minute
+	a, err := hubauth.New(cfg, hubauth.WithObserver(m.Observer()))
+	require.NoError(t, err)
+	h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	call := func() int {
+		r := httptest.NewRequest(http.MethodGet, "/services/whoami/", nil)
+		r.Header.Set("Authorization", "token "+adaToken)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	require.Equal(t, 200, call())
+	hub.Close()
+	time.Sleep(100 * time.Millisecond) // past its age
+	require.Equal(t, 200, call(), "the hub is gone: the answer it gave before")
+	require.Equal(t, 200, call())
+	require.Equal(t, 2.0, value(t, reg, "hubauth_cache_stale_total", nil))
+
+	o := m.Observer()
+	o.CacheRefresh(nil)
+	o.CacheRefresh(hubauth.ErrInvalidToken)
+	o.CacheRefresh(&hubauth.HubError{Message: "down"})
+	o.CacheRefresh(&hubauth.HubError{Message: "down"})
+	for result, want := range map[string]float64{"answered": 1, "refused": 1, "failed": 2} {
+		require.Equal(t, want, value(t, reg, "hubauth_cache_refreshes_total", map[string]string{"result": result}), result)
+	}
+}
+
 // Two services in one process share a registry when each has its label.
 func TestMetricsTwoServices(t *testing.T) {
 	reg := prometheus.NewRegistry()

@@ -1,20 +1,23 @@
-package bench
+package hubtest
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync/atomic"
+	"testing"
 	"time"
 )
 
-// FaultProxy sits between services and the hub's API, as HubProxy does for
-// the benchmark, and is how the soak makes the hub slow: while a delay is
-// set, every API call (GET /user, and the OAuth code exchange too) waits
-// that long before it is passed on. When the hub is down the proxy drops
-// the service's connection without an answer, so the service sees what it
-// would see without the proxy, a hub it cannot reach, rather than an
-// answer from a proxy.
+// FaultProxy sits between services and the hub's API and is how tests
+// (and the soak) make the hub slow: while a delay is set, every API call
+// (GET /user, and the OAuth code exchange too) waits that long before it
+// is passed on. When the hub is down the proxy drops the service's
+// connection without an answer, so the service sees what it would see
+// without the proxy, a hub it cannot reach, rather than an answer from a
+// proxy.
 type FaultProxy struct {
 	proxy      *httputil.ReverseProxy
 	delayNanos atomic.Int64
@@ -56,3 +59,22 @@ func (p *FaultProxy) SetDelay(d time.Duration) { p.delayNanos.Store(int64(d)) }
 
 // Calls is how many API calls came through so far.
 func (p *FaultProxy) Calls() int64 { return p.calls.Load() }
+
+// StartFaultProxy puts a FaultProxy in front of the hub's API for the
+// test and returns it with the API URL to give services instead of
+// APIURL. The hub's API must be plain http (not internal SSL, not a unix
+// socket).
+func (h *Hub) StartFaultProxy(t testing.TB) (*FaultProxy, string) {
+	t.Helper()
+	u, err := url.Parse(h.APIURL)
+	if err != nil || u.Scheme != "http" {
+		t.Fatalf("a fault proxy needs the hub's API over plain http, not %s", h.APIURL)
+	}
+	p, err := NewFaultProxy(u.Scheme + "://" + u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	return p, srv.URL + strings.TrimSuffix(u.Path, "/")
+}
