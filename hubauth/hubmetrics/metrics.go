@@ -61,7 +61,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		cacheMisses:    counter("hubauth_cache_misses_total", "Token lookups the cache could not answer (the hub was asked, or a call under way for the same token waited for)."),
 		cacheEvictions: counter("hubauth_cache_evictions_total", "Hub answers pushed out of the full cache (HUBAUTH_CACHE_SIZE) to make room."),
 		loginsStarted:  counter("hubauth_oauth_logins_started_total", "Browsers sent to the hub's OAuth authorize page."),
-		loginsFinished: counter("hubauth_oauth_logins_finished_total", "OAuth logins that ended with the login cookie set."),
+		loginsFinished: counter("hubauth_oauth_logins_finished_total", "OAuth logins that came back from the hub and finished: the login cookie set, or the code handed off (an OpenID Connect provider's)."),
 		loginsFailed:   counter("hubauth_oauth_logins_failed_total", "OAuth callbacks that could not finish the login."),
 	}
 	for _, o := range outcomes() {
