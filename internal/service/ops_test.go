@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hubauth-go/whoami/hubauth"
@@ -65,6 +66,7 @@ func TestListenOps(t *testing.T) {
 				ops.ln.Close()
 			} else {
 				require.Nil(t, ops.observer(), "off: nothing observes")
+				require.NotNil(t, ops.registerer(), "off: a command registers all the same")
 			}
 		})
 	}
@@ -92,6 +94,10 @@ func TestOpsServe(t *testing.T) {
 		AccessScopes: []string{"access:services!service=x"}, CacheSize: 10, HubTimeout: time.Second,
 	}, hubauth.WithObserver(ops.observer()))
 	require.NoError(t, err)
+	// A command's own metric, registered where Service.Metrics points.
+	own := prometheus.NewCounter(prometheus.CounterOpts{Name: "command_things_total", Help: "Things."})
+	ops.registerer().MustRegister(own)
+	own.Add(2)
 	var logs bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	ops.serve(ctx, auth, slog.New(slog.NewTextHandler(&logs, nil)))
@@ -106,6 +112,7 @@ func TestOpsServe(t *testing.T) {
 		"/healthz": "ok\n",
 		"/readyz":  "ok\n",
 		"/metrics": `hubauth_requests_total{outcome="no_token"} 1`,
+		"/metrics?": "command_things_total 2",
 	} {
 		resp, err := http.Get(base + path)
 		require.NoError(t, err)
