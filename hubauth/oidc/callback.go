@@ -37,6 +37,7 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.obs.codeIssued(r.Context(), req.client.ID)
+	p.logger.Info("code issued", "client", req.client.ID)
 	q := url.Values{"code": {code}, "iss": {p.cfg.Issuer}}
 	if req.state != "" {
 		q.Set("state", req.state)
