@@ -21,6 +21,14 @@ CHP        := node_modules/.bin/configurable-http-proxy
 # in a venv of their own so they never change the hub's.
 APPS_VENV  := .venv-apps
 BOKEH      := $(APPS_VENV)/bin/bokeh
+# Third-party OpenID Connect clients the hubauth-oidc tests log in with:
+# oauth2-proxy, built from its Go module into .tools/ (one folder per
+# version), and a second JupyterHub with oauthenticator's
+# GenericOAuthenticator, in .venv-oauthenticator/ (pinned in
+# requirements-oauthenticator.txt; the .venv-% rule installs it).
+OAUTH2_PROXY_VERSION := v7.15.6
+OAUTH2_PROXY := .tools/oauth2-proxy-$(OAUTH2_PROXY_VERSION)/oauth2-proxy
+OIDC_HUB     := .venv-oauthenticator/bin/jupyterhub
 # Debian's Chromium, for the one real-browser test (never a downloaded browser).
 CHROMIUM   ?= /usr/bin/chromium
 GO         ?= go
@@ -98,8 +106,13 @@ help:
 ## deps: install the pinned JupyterHub and configurable-http-proxy (idempotent)
 deps: $(JUPYTERHUB) $(CHP)
 
-## apps: install the pinned third-party apps of the hubauth-proxy tests (idempotent)
-apps: $(BOKEH)
+## apps: install the pinned third-party apps and clients the tests run:
+## Bokeh and jhsingle-native-proxy (hubauth-proxy), oauth2-proxy and a
+## JupyterHub with oauthenticator (hubauth-oidc) (idempotent)
+apps: $(BOKEH) $(OAUTH2_PROXY) $(OIDC_HUB)
+
+$(OAUTH2_PROXY):
+	GOBIN=$(CURDIR)/$(dir $@) $(GO) install github.com/oauth2-proxy/oauth2-proxy/v7@$(OAUTH2_PROXY_VERSION)
 
 $(BOKEH): requirements-apps.txt
 	test -x $(APPS_VENV)/bin/python || $(PYTHON) -m venv $(APPS_VENV)
@@ -152,7 +165,7 @@ wrk: /usr/bin/wrk
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
 
-## build: the commands (the two services and hubauth-proxy), into bin/
+## build: the commands (the two services, hubauth-proxy and hubauth-oidc), into bin/
 build:
 	$(GO) build -o bin/ ./cmd/...
 
@@ -200,6 +213,7 @@ hub-test-%: $$(call hub_venv,$$*)/bin/jupyterhub $(CHP) browser
 	@echo "==== integration tests against JupyterHub $* ($$($(call hub_venv,$*)/bin/jupyterhub --version) in $(call hub_venv,$*)/)"
 	@skips=$$(mktemp); \
 	HUBTEST_SKIP_LOG=$$skips HUBTEST_VENV=$(call hub_venv,$*) HUBTEST_REQUIRE=1 CHROMIUM=$(CHROMIUM) \
+		OAUTH2_PROXY=$(CURDIR)/$(OAUTH2_PROXY) \
 		$(GO) test $(GOFLAGS_TEST) $(HUB_PACKAGES); status=$$?; \
 	cat $$skips; rm -f $$skips; exit $$status
 
