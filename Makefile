@@ -226,11 +226,13 @@ demo: deps build
 
 ## bench: whoami-api, the Python reference and a bare net/http ceiling side
 ## by side against a real hub, then hubauth-proxy, a bare ReverseProxy and
-## jhsingle-native-proxy; writes bench/RESULTS.md and bench/PROXY_RESULTS.md
-## (takes a few minutes). Needs root for Debian's wrk, unless installed
+## jhsingle-native-proxy, then hubauth-oidc's userinfo beside the hub's
+## GET /user and the ceiling, and full logins per second through the hub;
+## writes bench/RESULTS.md, bench/PROXY_RESULTS.md and bench/OIDC_RESULTS.md
+## (takes several minutes). Needs root for Debian's wrk, unless installed
 ## (see bench-prereqs)
 bench: bench-prereqs deps apps wrk
-	$(GO) test -tags bench -run '^(TestBench|TestBenchProxy)$$' -count=1 -v -timeout 30m ./bench/
+	$(GO) test -tags bench -run '^(TestBench|TestBenchProxy|TestBenchOIDC)$$' -count=1 -v -timeout 40m ./bench/
 
 ## bench-prereqs: what make bench checks before it installs anything: go,
 ## python3 (PYTHON) and npm on PATH and, unless root, Debian's wrk

@@ -33,6 +33,7 @@ type Provider struct {
 
 	codes  *sealer
 	tokens *sealer
+	opened *openedTokens // access tokens opened before
 
 	paths        endpoints
 	discovery    []byte
@@ -110,6 +111,7 @@ func New(login *hubauth.OAuth, cfg Config) (*Provider, error) {
 	if p.tokens, err = newSealer(hub, "oidc-access-token", p.cfg.TokenLifetime); err != nil {
 		return nil, err
 	}
+	p.opened = newOpenedTokens(hub.CacheMaxAge, hub.CacheSize)
 	prefix := hub.ServicePrefix
 	p.paths = endpoints{
 		discovery: prefix + discoveryPath, authorize: prefix + authorizePath, callback: cb.Path,

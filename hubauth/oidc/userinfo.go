@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -67,7 +68,29 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		p.refuseUserinfo(w, r, e)
 		return
 	}
-	writeJSON(w, http.StatusOK, p.claims(u, scopes))
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(p.claimsJSON(u, scopes))
+}
+
+// claimsKey names the claims JSON of one provider for one set of scopes,
+// among what is derived from a hub answer (hubauth.User.Derived).
+type claimsKey struct {
+	p      *Provider
+	scopes string
+}
+
+// claimsJSON is the claims of u for scopes as JSON, made once per hub
+// answer: every userinfo request with a cached token gets the same
+// answer from the hub, so the same claims.
+func (p *Provider) claimsJSON(u *hubauth.User, scopes []string) []byte {
+	return u.Derived(claimsKey{p, strings.Join(scopes, " ")}, func(u *hubauth.User) any {
+		body, _ := json.Marshal(p.claims(u, scopes)) // strings and lists of strings: cannot fail
+		return body
+	}).([]byte)
 }
 
 // checkAccessToken opens an access token and asks the hub about the hub
@@ -76,12 +99,16 @@ func (p *Provider) checkAccessToken(r *http.Request, token string) (*hubauth.Use
 	invalid := func(desc string) *oauthError {
 		return refuse(errInvalidToken, "%s", desc).withStatus(http.StatusUnauthorized)
 	}
-	var ac accessContents
-	if p.tokens.open(token, &ac) != nil {
-		return nil, nil, invalid("the access token is not valid: this provider did not issue it, or it has expired")
-	}
-	if time.Now().Unix() >= ac.Expires {
-		return nil, nil, invalid("the access token has expired")
+	now := time.Now()
+	ac, ok := p.opened.get(token, now)
+	if !ok {
+		if p.tokens.open(token, &ac) != nil {
+			return nil, nil, invalid("the access token is not valid: this provider did not issue it, or it has expired")
+		}
+		if now.Unix() >= ac.Expires {
+			return nil, nil, invalid("the access token has expired")
+		}
+		p.opened.put(token, ac, now)
 	}
 	client := p.client(ac.Client)
 	if client == nil {
