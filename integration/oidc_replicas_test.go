@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -90,6 +91,7 @@ func TestOIDCReplicasAndRestart(t *testing.T) {
 		return strings.Replace(u, rs.hub.URL+"/services/oidc/", "http://"+listenB+"/services/oidc/", 1)
 	}
 
+	outer := t // what a subtest restarts outlives it
 	var ada rpResult
 	t.Run("the login starts at one replica and comes back to the other", func(t *testing.T) {
 		browser := newBrowser(t, "ada")
@@ -129,7 +131,7 @@ func TestOIDCReplicasAndRestart(t *testing.T) {
 		browser.before = func(u string) string {
 			if strings.Contains(u, "/services/oidc/oauth_callback") || strings.HasPrefix(u, rp.URL+"/callback") {
 				require.NoError(t, a.Stop())
-				a = rs.start(t, "", metricsA)
+				a = rs.start(outer, "", metricsA)
 				restarts++
 			}
 			return u
@@ -137,6 +139,26 @@ func TestOIDCReplicasAndRestart(t *testing.T) {
 		requireLoggedIn(t, rp, browser.visit(rp.URL+"/login"), "ada")
 		require.Equal(t, 2, restarts)
 		require.Contains(t, metricsOf(t, metricsA), `hubauth_oidc_codes_exchanged_total{client="go-app"} 1`)
+	})
+
+	t.Run("the hub down: a 5xx naming it, and back when the hub is", func(t *testing.T) {
+		rs.hub.Stop(t)
+		require.Eventually(t, func() bool {
+			r := get(t, "http://"+rs.addr+"/services/oidc/userinfo", "Bearer "+ada.AccessToken)
+			return r.status == http.StatusServiceUnavailable && strings.Contains(r.body, rs.hub.APIURL) &&
+				strings.Contains(r.body, `"error":"temporarily_unavailable"`)
+		}, 30*time.Second, 200*time.Millisecond, "once the cached answer is older than HUBAUTH_CACHE_MAX_AGE")
+		status, body, _ := tokenRequest(t, "http://"+rs.addr+"/services/oidc/token", "go-app", "go-app-secret-0123456789", url.Values{
+			"grant_type": {"authorization_code"}, "code": {ada.Code}, "redirect_uri": {rp.URL + "/callback"}, "code_verifier": {ada.Verifier},
+		})
+		require.Equal(t, http.StatusServiceUnavailable, status, body)
+		require.Contains(t, body["error_description"], rs.hub.APIURL)
+		rs.hub.Restart(outer) // the hub outlives the subtest
+		require.Eventually(t, func() bool {
+			status, _ := userinfoStatus(t, "http://"+rs.addr+"/services/oidc/userinfo", ada.AccessToken)
+			return status == http.StatusOK
+		}, 60*time.Second, 200*time.Millisecond, "the provider recovers with the hub")
+		requireLoggedIn(t, rp, newBrowser(t, "ada").visit(rp.URL+"/login"), "ada")
 	})
 
 	t.Run("no secret, code or token in the logs", func(t *testing.T) {
@@ -152,10 +174,18 @@ func TestOIDCReplicasAndRestart(t *testing.T) {
 	})
 
 	t.Run("the provider's readiness is the hub's", func(t *testing.T) {
-		resp, err := http.Get("http://" + metricsB + "/readyz")
-		require.NoError(t, err)
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		require.Equal(t, 200, resp.StatusCode, string(body))
+		// Checked at most every few seconds: the hub was down a moment ago.
+		status, last := 0, ""
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && status != 200; time.Sleep(200 * time.Millisecond) {
+			resp, err := http.Get("http://" + metricsB + "/readyz")
+			if err != nil {
+				last = err.Error()
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			status, last = resp.StatusCode, string(body)
+		}
+		require.Equal(t, 200, status, last)
 	})
 }
