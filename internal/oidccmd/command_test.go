@@ -115,3 +115,31 @@ func TestUsageListsTheSettings(t *testing.T) {
 	}
 	require.True(t, strings.HasPrefix(out.String(), "Usage: hubauth-oidc"))
 }
+
+// The README's table lists every variable the provider reads beyond
+// hubauth's, with the default -h gives.
+func TestREADMEListsTheSettings(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "| `HUBAUTH_OIDC_") {
+			name, _, _ := strings.Cut(strings.TrimPrefix(line, "| `"), "`")
+			rows[name] = line
+		}
+	}
+	for _, s := range Settings() {
+		row, ok := rows[s.Name]
+		require.True(t, ok, "README.md lacks a row for %s", s.Name)
+		def := strings.NewReplacer("(from JUPYTERHUB_PUBLIC_URL or JUPYTERHUB_HOST)", "(from `JUPYTERHUB_PUBLIC_URL` or `JUPYTERHUB_HOST`)").Replace(s.Default)
+		if def != "" && !strings.HasPrefix(def, "(") {
+			def = "`" + def + "`"
+		}
+		want := "` | " + def + " | "
+		if def == "" {
+			want = "` | | "
+		}
+		require.Contains(t, row, want, "README.md's default for %s", s.Name)
+	}
+	require.Len(t, rows, len(Settings()), "no row for a variable the provider does not read")
+}
