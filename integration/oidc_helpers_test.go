@@ -52,8 +52,8 @@ for _s in c.JupyterHub.services:
 `
 
 // oidcHub runs a hub with hubauth-oidc as the managed service "oidc",
-// serving clients; every hub user may use it. Users in the group
-// "science" are there to test allowed_groups. The provider's answer
+// serving clients; every hub user may use it. The groups "science" and
+// "staff" are there to test allowed_groups. The provider's answer
 // cache lasts one second, so revoked tokens show quickly.
 func oidcHub(t *testing.T, env map[string]string, clients ...oidcClient) (*hubtest.Hub, string) {
 	t.Helper()
@@ -70,7 +70,7 @@ func oidcHub(t *testing.T, env map[string]string, clients ...oidcClient) (*hubte
 			Environment: environment,
 		}},
 		Roles:       []hubtest.Role{{Name: "user", Scopes: []string{"self", "access:services!service=oidc"}}},
-		Groups:      []string{"science"},
+		Groups:      []string{"science", "staff"},
 		ExtraConfig: oidcIssuerConfig,
 	})
 	return hub, hub.URL + "/services/oidc"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,37 +13,22 @@ import (
 	"github.com/hubauth-go/whoami/internal/hubtest"
 )
 
-// secondHubConfig makes the second hub log its users in through the
-// first hub's provider with oauthenticator's GenericOAuthenticator,
-// configured from the provider's discovery document alone (read when the
-// hub starts), and take their groups along: members of "science" only.
-const secondHubConfig = `
-import json, os, urllib.request
-
-with urllib.request.urlopen(os.environ["OIDC_ISSUER"] + "/.well-known/openid-configuration") as _f:
-    _discovery = json.load(_f)
-
+// secondHubRig gives the second hub back what the test rig sets after
+// loading examples/oidc/second-hub_config.py (its dummy login, open to
+// all): the example's authenticator, open to the allowed group only.
+const secondHubRig = `
 c.JupyterHub.authenticator_class = "generic-oauth"
 c.Authenticator.allow_all = False
-c.GenericOAuthenticator.client_id = "second-hub"
-c.GenericOAuthenticator.client_secret = os.environ["OIDC_CLIENT_SECRET"]
-c.GenericOAuthenticator.oauth_callback_url = os.environ["OIDC_CALLBACK_URL"]
-c.GenericOAuthenticator.authorize_url = _discovery["authorization_endpoint"]
-c.GenericOAuthenticator.token_url = _discovery["token_endpoint"]
-c.GenericOAuthenticator.userdata_url = _discovery["userinfo_endpoint"]
-c.GenericOAuthenticator.scope = ["openid", "profile", "groups"]
-c.GenericOAuthenticator.username_claim = "preferred_username"
-c.GenericOAuthenticator.manage_groups = True
-c.GenericOAuthenticator.auth_state_groups_key = "oauth_user.groups"
-c.GenericOAuthenticator.allowed_groups = {"science"}
 `
 
 // A second JupyterHub (6.1.1, with oauthenticator 17.4.0 from PyPI, in a
-// virtualenv of its own) logs users of the first in: a browser opens the
-// second hub's login, goes through the first hub's login and authorize
-// pages, and lands on the second hub as the same user, with the same
-// groups; a user outside the allowed group is refused. Against one hub
-// release: the second hub sees only the provider.
+// virtualenv of its own) logs users of the first in, configured by
+// examples/oidc/second-hub_config.py (GenericOAuthenticator, from the
+// provider's discovery document alone): a browser opens the second hub's
+// login, goes through the first hub's login and authorize pages, and
+// lands on the second hub as the same user, with the same groups; a user
+// outside the allowed group is refused. Against one hub release: the
+// second hub sees only the provider.
 func TestOIDCSecondJupyterHub(t *testing.T) {
 	hubtest.Require(t)
 	hubtest.OnlyOn(t, "6.1", "the second hub talks to hubauth-oidc only; the go-oidc tests cover every release")
@@ -55,14 +41,15 @@ func TestOIDCSecondJupyterHub(t *testing.T) {
 	first, issuer := oidcHub(t, nil, oidcClient{ID: "second-hub", Secret: secret, RedirectURIs: []string{second + "/hub/oauth_callback"}})
 	first.CreateUser(t, "ada")
 	first.CreateUser(t, "bob")
-	first.AddToGroup(t, "science", "ada")
+	first.AddToGroup(t, "staff", "ada")
 
 	hub2 := hubtest.Start(t, hubtest.Options{
 		Venv:        ".venv-oauthenticator",
 		VenvTarget:  "apps",
 		Port:        port,
-		Env:         []string{"OIDC_ISSUER=" + issuer, "OIDC_CLIENT_SECRET=" + secret, "OIDC_CALLBACK_URL=" + second + "/hub/oauth_callback"},
-		ExtraConfig: secondHubConfig,
+		ConfigFiles: []string{filepath.Join(hubtest.RepoRoot(), "examples", "oidc", "second-hub_config.py")},
+		Env:         []string{"OIDC_ISSUER=" + issuer, "SECOND_HUB_CLIENT_SECRET=" + secret, "SECOND_HUB_URL=" + second},
+		ExtraConfig: secondHubRig,
 	})
 	require.Equal(t, 6, hub2.Version().Major)
 
@@ -83,7 +70,7 @@ func TestOIDCSecondJupyterHub(t *testing.T) {
 		}
 		require.Equal(t, http.StatusOK, hub2.API(t, "GET", "/users/ada", nil, &user))
 		require.Equal(t, "ada", user.Name)
-		require.Equal(t, []string{"science"}, user.Groups)
+		require.Equal(t, []string{"staff"}, user.Groups)
 	})
 
 	t.Run("a user outside the allowed group is refused by the second hub", func(t *testing.T) {

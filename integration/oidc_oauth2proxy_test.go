@@ -61,8 +61,8 @@ const oauth2ProxyState = `(() => {
 })()`
 
 // oauth2-proxy, built from its Go module, protects an app with the hub's
-// users: configured with --provider=oidc and our issuer alone, it finds
-// everything else in discovery. A person in Chromium opens the app, logs
+// users: configured by examples/oidc/oauth2-proxy.cfg (--provider=oidc and
+// the issuer), it finds everything else in discovery. A person in Chromium opens the app, logs
 // in on the hub's form, approves, and sees the app with their name,
 // groups and email; then logs out through the provider's end-session
 // endpoint and is back at the hub's login. Against one hub release:
@@ -83,22 +83,17 @@ func TestOIDCOAuth2ProxyInChromium(t *testing.T) {
 		PostLogoutRedirectURIs: []string{proxyURL + "/oauth2/sign_out"},
 	})
 	hub.CreateUser(t, "ada")
-	hub.AddToGroup(t, "science", "ada")
+	hub.AddToGroup(t, "staff", "ada")
+	// examples/oidc/oauth2-proxy.cfg, with this test's addresses and
+	// secrets on the command line (flags win over the file).
 	hubtest.StartProcess(t, bin, nil, proxyAddr,
-		"--provider=oidc",
+		"--config="+filepath.Join(hubtest.RepoRoot(), "examples", "oidc", "oauth2-proxy.cfg"),
 		"--oidc-issuer-url="+issuer,
-		"--client-id=oauth2-proxy",
 		"--client-secret="+secret,
-		"--code-challenge-method=S256",
-		"--scope=openid email profile groups",
-		"--allowed-group=science",
 		"--redirect-url="+proxyURL+"/oauth2/callback",
 		"--http-address="+proxyAddr,
 		"--upstream="+app.URL+"/",
-		"--email-domain=*",
 		"--cookie-secret="+hubtest.RandomToken()[:32],
-		"--cookie-secure=false",
-		"--skip-provider-button=true",
 	)
 
 	ctx := startChromium(t, chromium)
@@ -128,7 +123,7 @@ func TestOIDCOAuth2ProxyInChromium(t *testing.T) {
 	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 	require.NoError(t, err)
 	require.Contains(t, text, "user=ada\n")
-	require.Contains(t, text, "groups=science\n")
+	require.Contains(t, text, "groups=staff\n")
 	require.Contains(t, text, "email=ada@hub.test\n")
 	location, err := chromedp.Run(ctx, chromedp.Location())
 	require.NoError(t, err)
