@@ -61,7 +61,10 @@
 // configuration is config.go (the struct and its checks) and settings.go
 // (one row per environment variable). For browsers, oauth.go identifies by
 // the login cookie (logincookie.go) and applies the XSRF rule (xsrf.go);
-// login.go is the login itself, with its state cookies (state.go). Every
+// login.go is the login itself, with its state cookies (state.go), and
+// handoff.go a login whose code is exchanged later, elsewhere
+// ([OAuth.CallbackCode], [OAuth.ExchangeCode]: what the OpenID Connect
+// provider in hubauth/oidc is built on). Every
 // error knows its HTTP status (errors.go). server.go serves a service the
 // way the hub expects.
 package hubauth
