@@ -11,7 +11,11 @@ import (
 func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 	hubCode, verifier, next, err := p.login.CallbackCode(w, r)
 	if next == "" {
-		p.refusePage(w, r, "callback", refuse(errInvalidRequest, "%s", err.Error()))
+		msg := "this login was not started here"
+		if err != nil {
+			msg = err.Error()
+		}
+		p.refusePage(w, r, "callback", refuse(errInvalidRequest, "%s", msg))
 		return
 	}
 	u, perr := url.Parse(next)
