@@ -51,25 +51,37 @@ for _s in c.JupyterHub.services:
         _s.setdefault("environment", {})["HUBAUTH_OIDC_ISSUER"] = c.JupyterHub.bind_url.rstrip("/") + "/services/oidc"
 `
 
-// oidcHub runs a hub with hubauth-oidc as the managed service "oidc",
-// serving clients; every hub user may use it. The groups "science" and
-// "staff" are there to test allowed_groups. The provider's answer
-// cache lasts one second, so revoked tokens show quickly.
-func oidcHub(t *testing.T, env map[string]string, clients ...oidcClient) (*hubtest.Hub, string) {
+// oidcService is hubauth-oidc as the managed service "oidc" at
+// scheme://127.0.0.1:<free port>, serving clients, its answer cache one
+// second long so that revoked tokens show quickly. Its issuer comes from
+// oidcIssuerConfig, which the hub's options must add.
+func oidcService(t *testing.T, scheme string, env map[string]string, clients ...oidcClient) hubtest.Service {
 	t.Helper()
-	bin := hubtest.Binary(t, "hubauth-oidc")
 	environment := map[string]string{"HUBAUTH_OIDC_CLIENTS": writeClients(t, clients...), "HUBAUTH_CACHE_MAX_AGE": "1"}
 	for k, v := range env {
 		environment[k] = v
 	}
+	return hubtest.Service{
+		Name:        "oidc",
+		URL:         fmt.Sprintf("%s://127.0.0.1:%d", scheme, hubtest.FreePort(t)),
+		Command:     []string{hubtest.Binary(t, "hubauth-oidc")},
+		Environment: environment,
+	}
+}
+
+// oidcRole lets every hub user use the provider.
+func oidcRole() hubtest.Role {
+	return hubtest.Role{Name: "user", Scopes: []string{"self", "access:services!service=oidc"}}
+}
+
+// oidcHub runs a hub with hubauth-oidc as the managed service "oidc"
+// (oidcService), which every hub user may use. The groups "science" and
+// "staff" are there to test allowed_groups.
+func oidcHub(t *testing.T, env map[string]string, clients ...oidcClient) (*hubtest.Hub, string) {
+	t.Helper()
 	hub := hubtest.Start(t, hubtest.Options{
-		Services: []hubtest.Service{{
-			Name:        "oidc",
-			URL:         fmt.Sprintf("http://127.0.0.1:%d", hubtest.FreePort(t)),
-			Command:     []string{bin},
-			Environment: environment,
-		}},
-		Roles:       []hubtest.Role{{Name: "user", Scopes: []string{"self", "access:services!service=oidc"}}},
+		Services:    []hubtest.Service{oidcService(t, "http", env, clients...)},
+		Roles:       []hubtest.Role{oidcRole()},
 		Groups:      []string{"science", "staff"},
 		ExtraConfig: oidcIssuerConfig,
 	})
