@@ -114,6 +114,8 @@ func checkRegisteredURI(raw string) error {
 		return fmt.Errorf("%.80q is not a URI", raw)
 	case u.Scheme == "":
 		return fmt.Errorf("%.80q is not absolute", raw)
+	case slices.Contains([]string{"javascript", "data", "vbscript", "file"}, strings.ToLower(u.Scheme)):
+		return fmt.Errorf("%.80q: a %s: URI is no place to send a browser with a code", raw, u.Scheme)
 	case u.Fragment != "" || strings.Contains(raw, "#"):
 		return fmt.Errorf("%.80q has a fragment, which a redirect URI must not have", raw)
 	case u.User != nil:

@@ -64,6 +64,8 @@ clients:
 		{name: "secret file missing or empty", file: "clients:\n  - {client_id: a, client_secret_file: /nonexistent/x, redirect_uris: [https://a.example/]}\n" +
 			"  - {client_id: b, client_secret_file: " + empty + ", redirect_uris: [https://a.example/]}\n",
 			errors: []string{"client_secret_file: open /nonexistent/x: no such file", "client_secret_file: " + empty + " is empty"}},
+		{name: "a script for a redirect", file: "clients:\n  - {client_id: a, redirect_uris: ['javascript:alert(1)']}\n",
+			errors: []string{`redirect_uris: "javascript:alert(1)": a javascript: URI is no place`}},
 		{name: "a client id with a space", file: "clients:\n  - {client_id: 'a b', redirect_uris: [https://a.example/]}\n",
 			errors: []string{`client_id: want at most 255 printable ASCII characters without spaces, got "a b"`}},
 	} {
