@@ -256,12 +256,14 @@ func (p *Provider) refuseToken(w http.ResponseWriter, r *http.Request, client st
 
 // allowCORS lets web pages on other origins call the endpoint (public
 // clients in the browser use the token and userinfo endpoints), and
-// answers their preflight requests. They carry no cookies: credentials
-// are in the request itself.
+// answers their preflight requests (an OPTIONS with
+// Access-Control-Request-Method; any other OPTIONS is refused like any
+// other method). They carry no cookies: credentials are in the request
+// itself.
 func allowCORS(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
-	if r.Method != http.MethodOptions {
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
 		return false
 	}
 	h.Set("Access-Control-Allow-Methods", "GET, POST")

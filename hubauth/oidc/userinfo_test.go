@@ -121,8 +121,12 @@ func TestUserinfo(t *testing.T) {
 	}
 
 	t.Run("CORS preflight", func(t *testing.T) {
-		w := serve(p, http.MethodOptions, "/services/oidc/userinfo", http.Header{"Access-Control-Request-Headers": {"authorization"}}, "")
+		preflight := http.Header{"Access-Control-Request-Method": {"GET"}, "Access-Control-Request-Headers": {"authorization"}}
+		w := serve(p, http.MethodOptions, "/services/oidc/userinfo", preflight, "")
 		require.Equal(t, http.StatusNoContent, w.Code)
 		require.Contains(t, w.Header().Get("Access-Control-Allow-Headers"), "Authorization")
+		require.Equal(t, http.StatusMethodNotAllowed, serve(p, http.MethodOptions, "/services/oidc/userinfo", nil, "").Code, "not a preflight")
+		require.Equal(t, http.StatusNoContent, serve(p, http.MethodOptions, "/services/oidc/token", preflight, "").Code)
+		require.Equal(t, http.StatusMethodNotAllowed, serve(p, http.MethodOptions, "/services/oidc/token", nil, "").Code)
 	})
 }
