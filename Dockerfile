@@ -1,5 +1,6 @@
-# whoami-api, whoami-oauth and hubauth-proxy as static binaries in an image
-# with nothing else: no shell, no package manager, no libc, a non-root user.
+# whoami-api, whoami-oauth, hubauth-proxy and hubauth-oidc as static
+# binaries in an image with nothing else: no shell, no package manager, no
+# libc, a non-root user.
 #
 #   docker build -t whoami .          # or: podman build -t whoami .
 #   docker run --rm whoami -h         # whoami-api; the others are in /usr/local/bin/
@@ -17,7 +18,7 @@ RUN ["go", "mod", "download"]
 COPY hubauth/ hubauth/
 COPY internal/ internal/
 COPY cmd/ cmd/
-RUN ["go", "build", "-ldflags=-s -w", "-o", "/out/", "./cmd/whoami-api", "./cmd/whoami-oauth", "./cmd/hubauth-proxy"]
+RUN ["go", "build", "-ldflags=-s -w", "-o", "/out/", "./cmd/whoami-api", "./cmd/whoami-oauth", "./cmd/hubauth-proxy", "./cmd/hubauth-oidc"]
 
 FROM scratch
 # CA certificates, for a hub API reached over https with a public

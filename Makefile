@@ -17,10 +17,19 @@ HUB_VERSIONS ?= 4.1 5 6.1
 DEMO_HUB   := 6.1
 hub_venv    = $(if $(filter $(DEMO_HUB),$(1)),$(VENV),.venv-$(1))
 CHP        := node_modules/.bin/configurable-http-proxy
-# Third-party web apps the hubauth-proxy tests run behind the proxy (Bokeh),
-# in a venv of their own so they never change the hub's.
+# Third-party web apps the hubauth-proxy tests run behind the proxy (Bokeh,
+# Streamlit, Dash, Gradio), in a venv of their own so they never change the
+# hub's.
 APPS_VENV  := .venv-apps
 BOKEH      := $(APPS_VENV)/bin/bokeh
+# Third-party OpenID Connect clients the hubauth-oidc tests log in with:
+# oauth2-proxy, built from its Go module into .tools/ (one folder per
+# version), and a second JupyterHub with oauthenticator's
+# GenericOAuthenticator, in .venv-oauthenticator/ (pinned in
+# requirements-oauthenticator.txt; the .venv-% rule installs it).
+OAUTH2_PROXY_VERSION := v7.15.6
+OAUTH2_PROXY := .tools/oauth2-proxy-$(OAUTH2_PROXY_VERSION)/oauth2-proxy
+OIDC_HUB     := .venv-oauthenticator/bin/jupyterhub
 # Debian's Chromium, for the real-browser tests (never a downloaded browser).
 CHROMIUM   ?= /usr/bin/chromium
 # Debian's nginx, the ingress of the forward-auth test (auth_request).
@@ -100,8 +109,14 @@ help:
 ## deps: install the pinned JupyterHub and configurable-http-proxy (idempotent)
 deps: $(JUPYTERHUB) $(CHP)
 
-## apps: install the pinned third-party apps of the hubauth-proxy tests (idempotent)
-apps: $(BOKEH)
+## apps: install the pinned third-party apps and clients the tests run:
+## Bokeh, Streamlit, Dash, Gradio and jhsingle-native-proxy (hubauth-proxy),
+## oauth2-proxy and a JupyterHub with oauthenticator (hubauth-oidc)
+## (idempotent)
+apps: $(BOKEH) $(OAUTH2_PROXY) $(OIDC_HUB)
+
+$(OAUTH2_PROXY):
+	GOBIN=$(CURDIR)/$(dir $@) $(GO) install github.com/oauth2-proxy/oauth2-proxy/v7@$(OAUTH2_PROXY_VERSION)
 
 $(BOKEH): requirements-apps.txt
 	test -x $(APPS_VENV)/bin/python || $(PYTHON) -m venv $(APPS_VENV)
@@ -163,7 +178,7 @@ wrk: /usr/bin/wrk
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk
 
-## build: the commands (the two services and hubauth-proxy), into bin/
+## build: the commands (the two services, hubauth-proxy and hubauth-oidc), into bin/
 build:
 	$(GO) build -o bin/ ./cmd/...
 
@@ -211,6 +226,7 @@ hub-test-%: $$(call hub_venv,$$*)/bin/jupyterhub $(CHP) browser nginx
 	@echo "==== integration tests against JupyterHub $* ($$($(call hub_venv,$*)/bin/jupyterhub --version) in $(call hub_venv,$*)/)"
 	@skips=$$(mktemp); \
 	HUBTEST_SKIP_LOG=$$skips HUBTEST_VENV=$(call hub_venv,$*) HUBTEST_REQUIRE=1 CHROMIUM=$(CHROMIUM) NGINX=$(NGINX) \
+		OAUTH2_PROXY=$(CURDIR)/$(OAUTH2_PROXY) \
 		$(GO) test $(GOFLAGS_TEST) $(HUB_PACKAGES); status=$$?; \
 	cat $$skips; rm -f $$skips; exit $$status
 
@@ -223,11 +239,13 @@ demo: deps build
 
 ## bench: whoami-api, the Python reference and a bare net/http ceiling side
 ## by side against a real hub, then hubauth-proxy, a bare ReverseProxy and
-## jhsingle-native-proxy; writes bench/RESULTS.md and bench/PROXY_RESULTS.md
-## (takes a few minutes). Needs root for Debian's wrk, unless installed
+## jhsingle-native-proxy, then hubauth-oidc's userinfo beside the hub's
+## GET /user and the ceiling, and full logins per second through the hub;
+## writes bench/RESULTS.md, bench/PROXY_RESULTS.md and bench/OIDC_RESULTS.md
+## (takes several minutes). Needs root for Debian's wrk, unless installed
 ## (see bench-prereqs)
 bench: bench-prereqs deps apps wrk
-	$(GO) test -tags bench -run '^(TestBench|TestBenchProxy)$$' -count=1 -v -timeout 30m ./bench/
+	$(GO) test -tags bench -run '^(TestBench|TestBenchProxy|TestBenchOIDC)$$' -count=1 -v -timeout 40m ./bench/
 
 ## bench-prereqs: what make bench checks before it installs anything: go,
 ## python3 (PYTHON) and npm on PATH and, unless root, Debian's wrk

@@ -75,7 +75,10 @@
 // (one row per environment variable). For browsers, oauth.go identifies by
 // the login cookie (logincookie.go) and applies the cross-site request rule
 // (csrf.go: the hub's XSRF token, xsrf.go, or Fetch Metadata, crossorigin.go);
-// login.go is the login itself, with its state cookies (state.go). Every
+// login.go is the login itself, with its state cookies (state.go), and
+// handoff.go a login whose code is exchanged later, elsewhere
+// ([OAuth.CallbackCode], [OAuth.ExchangeCode]: what the OpenID Connect
+// provider in hubauth/oidc is built on). Every
 // error knows its HTTP status (errors.go). server.go serves a service the
 // way the hub expects.
 package hubauth

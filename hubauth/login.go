@@ -75,18 +75,14 @@ func (o *OAuth) callback(w http.ResponseWriter, r *http.Request) error {
 		return &loginError{code: http.StatusMethodNotAllowed, msg: "the OAuth callback takes GET requests"}
 	}
 	q := r.URL.Query()
-	if e := q.Get("error"); e != "" {
-		msg := "the hub did not log you in: " + e
-		if d := q.Get("error_description"); d != "" {
-			msg += ": " + d
-		}
-		return &loginError{code: http.StatusBadRequest, msg: excerpt(msg)}
+	if err := hubRefusal(q); err != nil {
+		return err
 	}
 	code := q.Get("code")
 	if code == "" {
 		return &loginError{code: http.StatusBadRequest, msg: "OAuth callback without a code"}
 	}
-	st, next, err := o.states.read(r, q.Get("state"))
+	st, next, _, err := o.states.read(r, q.Get("state"))
 	if err != nil {
 		// A login in a browser that has logged in meanwhile (a second
 		// tab whose login finished first and cleared every state cookie,

@@ -59,7 +59,8 @@ type Observer struct {
 	// LoginStarted is called when a browser is sent to the hub's
 	// authorize page.
 	LoginStarted func(ctx context.Context)
-	// LoginFinished is called when the callback set the login cookie.
+	// LoginFinished is called when the callback set the login cookie, or
+	// handed the hub's code off ([OAuth.CallbackCode]).
 	LoginFinished func(ctx context.Context)
 	// LoginFailed is called when the callback could not finish a login,
 	// with the reason.

@@ -143,31 +143,32 @@ func (s *stateCookies) set(w http.ResponseWriter, r *http.Request, name string, 
 
 // read opens the callback's state parameter, finds the state cookie
 // it names, and checks that the two belong together. next is the return
-// URL from the parameter, set whenever the parameter could be opened.
-func (s *stateCookies) read(r *http.Request, param string) (st oauthState, next string, err error) {
+// URL from the parameter, set whenever the parameter could be opened;
+// name is the state cookie's.
+func (s *stateCookies) read(r *http.Request, param string) (st oauthState, next, name string, err error) {
 	if param == "" {
-		return st, "", errStateMissing
+		return st, "", "", errStateMissing
 	}
 	var p stateParam
 	if len(param) > maxStateParam || securecookie.DecodeMulti(stateParamName, param, &p, s.codecs...) != nil ||
 		p.Nonce == "" || !isBase64URL(p.Suffix) {
-		return st, "", errStateMalformed
+		return st, "", "", errStateMalformed
 	}
-	name := s.base
+	name = s.base
 	if p.Suffix != "" {
 		name += "-" + p.Suffix
 	}
 	c, err := r.Cookie(name)
 	if err != nil {
-		return st, p.Next, errStateNoCookie
+		return st, p.Next, name, errStateNoCookie
 	}
 	if err := securecookie.DecodeMulti(name, c.Value, &st, s.codecs...); err != nil {
-		return st, p.Next, errStateMismatch
+		return st, p.Next, name, errStateMismatch
 	}
 	if subtle.ConstantTimeCompare([]byte(st.Nonce), []byte(p.Nonce)) != 1 {
-		return st, p.Next, errStateMismatch
+		return st, p.Next, name, errStateMismatch
 	}
-	return st, p.Next, nil
+	return st, p.Next, name, nil
 }
 
 func isBase64URL(s string) bool {

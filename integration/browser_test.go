@@ -26,6 +26,10 @@ type browser struct {
 	hops     []hop // every response of the last visit, in order
 	maxHops  int
 	approved int // authorize pages submitted
+	// before, when set, is called with the URL of every request before it
+	// is sent and may send it elsewhere: to another replica, or after
+	// restarting one.
+	before func(url string) string
 }
 
 type hop struct {
@@ -56,6 +60,9 @@ func newBrowser(t *testing.T, user string) *browser {
 // do sends one request, follows nothing, and records the answer.
 func (b *browser) do(method, rawURL string, form url.Values, header http.Header) hop {
 	b.t.Helper()
+	if b.before != nil {
+		rawURL = b.before(rawURL)
+	}
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())

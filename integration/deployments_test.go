@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/hubauth-go/whoami/internal/hubtest"
 )
@@ -91,7 +92,11 @@ func TestInternalSSL(t *testing.T) {
 		Command: []string{hubtest.Binary(t, "whoami-api")},
 	})
 	roles = append(roles, hubtest.Role{Name: "plain-users", Scopes: []string{"access:services!service=whoami-plain"}, Groups: []string{"whoami"}})
-	hub := hubtest.Start(t, hubtest.Options{Services: services, Roles: roles, Groups: []string{"whoami"}, InternalSSL: true})
+	rp := newRelyingParty(t, "go-app", "go-app-secret-0123456789", oauth2.AuthStyleInHeader)
+	services = append(services, oidcService(t, "https", nil, rp.client()))
+	roles = append(roles, oidcRole())
+	hub := hubtest.Start(t, hubtest.Options{Services: services, Roles: roles, Groups: []string{"whoami"}, InternalSSL: true,
+		ExtraConfig: oidcIssuerConfig})
 	require.True(t, strings.HasPrefix(hub.APIURL, "https://"), hub.APIURL)
 
 	// The hub itself refuses a caller without a certificate.
@@ -99,6 +104,11 @@ func TestInternalSSL(t *testing.T) {
 	require.Error(t, err)
 
 	requireBothWork(t, hub)
+
+	t.Run("hubauth-oidc: the code exchanged at the https hub API with the key pair", func(t *testing.T) {
+		rp.issuer = hub.URL + "/services/oidc"
+		requireLoggedIn(t, rp, newBrowser(t, "ada").visit(rp.URL+"/login"), "ada")
+	})
 
 	t.Run("http service URL under internal SSL", func(t *testing.T) {
 		token := hub.NewToken(t, "ada", nil)
@@ -147,7 +157,11 @@ func TestInternalSSL(t *testing.T) {
 // JupyterHub 6 and unix+http:// before; both services work through it.
 func TestUnixSocketHubAPI(t *testing.T) {
 	services, roles := bothServices(t, "http")
-	hub := hubtest.Start(t, hubtest.Options{Services: services, Roles: roles, Groups: []string{"whoami"}, UnixSocket: true})
+	rp := newRelyingParty(t, "go-app", "go-app-secret-0123456789", oauth2.AuthStyleInHeader)
+	services = append(services, oidcService(t, "http", nil, rp.client()))
+	roles = append(roles, oidcRole())
+	hub := hubtest.Start(t, hubtest.Options{Services: services, Roles: roles, Groups: []string{"whoami"}, UnixSocket: true,
+		ExtraConfig: oidcIssuerConfig})
 	require.True(t, strings.HasPrefix(hub.APIURL, hubtest.UnixScheme(t)+"://%2F"), hub.APIURL)
 
 	// Nothing listens on the hub's TCP port: the services can only have
@@ -156,6 +170,13 @@ func TestUnixSocketHubAPI(t *testing.T) {
 	require.Error(t, err, "the hub API is not on TCP")
 
 	requireBothWork(t, hub, func(b *browser) { b.client.Transport = hubOverSocket(hub.UnixSocket()) })
+
+	t.Run("hubauth-oidc: the code exchanged over the socket", func(t *testing.T) {
+		rp.issuer = hub.URL + "/services/oidc"
+		b := newBrowser(t, "ada")
+		b.client.Transport = hubOverSocket(hub.UnixSocket())
+		requireLoggedIn(t, rp, b.visit(rp.URL+"/login"), "ada")
+	})
 
 	t.Run("POSTs through the proxy to a socket hub", func(t *testing.T) {
 		// Why the browser above skips the proxy for the hub's pages:

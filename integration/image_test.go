@@ -144,7 +144,7 @@ func (p *podman) imageFiles(image string) []string {
 	return files
 }
 
-// The repository's Dockerfile builds an image from scratch with the three
+// The repository's Dockerfile builds an image from scratch with the four
 // static binaries, and whoami-api run from it answers through a real hub.
 func TestImage(t *testing.T) {
 	if runtime.GOOS != "linux" {
@@ -161,6 +161,7 @@ func TestImage(t *testing.T) {
 	t.Run("nothing but the binaries and CA certificates, as a non-root user", func(t *testing.T) {
 		require.Equal(t, []string{
 			"etc/ssl/certs/ca-certificates.crt",
+			"usr/local/bin/hubauth-oidc",
 			"usr/local/bin/hubauth-proxy",
 			"usr/local/bin/whoami-api",
 			"usr/local/bin/whoami-oauth",
@@ -172,7 +173,12 @@ func TestImage(t *testing.T) {
 		require.NoError(t, err, cfg)
 		require.Equal(t, "65534:65534", user)
 		require.Equal(t, "/usr/local/bin/whoami-api", entrypoint)
-		require.Less(t, size, int64(50<<20), "three static binaries and a CA bundle")
+		require.Less(t, size, int64(50<<20), "four static binaries and a CA bundle")
+
+		usage, err := exec.Command(pod.path, pod.args(append(append([]string{"run", "--rm", "--network=host"}, containerLimits...),
+			"--entrypoint", "/usr/local/bin/hubauth-oidc", image, "-h")...)...).CombinedOutput()
+		require.NoError(t, err, "%s", usage)
+		require.Contains(t, string(usage), "HUBAUTH_OIDC_CLIENTS", "hubauth-oidc runs from the image")
 	})
 
 	t.Run("whoami-api from the image answers through the hub", func(t *testing.T) {

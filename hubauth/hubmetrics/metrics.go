@@ -69,7 +69,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		cacheStale:     counter("hubauth_cache_stale_total", "Cached hub answers used past their age because the hub could not be reached, timed out or failed with a 5xx (HUBAUTH_STALE_IF_ERROR)."),
 		refreshes:      map[string]prometheus.Counter{},
 		loginsStarted:  counter("hubauth_oauth_logins_started_total", "Browsers sent to the hub's OAuth authorize page."),
-		loginsFinished: counter("hubauth_oauth_logins_finished_total", "OAuth logins that ended with the login cookie set."),
+		loginsFinished: counter("hubauth_oauth_logins_finished_total", "OAuth logins that came back from the hub and finished: the login cookie set, or the code handed off (an OpenID Connect provider's)."),
 		loginsFailed:   counter("hubauth_oauth_logins_failed_total", "OAuth callbacks that could not finish the login."),
 	}
 	for _, o := range outcomes() {

@@ -61,6 +61,15 @@ type Options struct {
 	// UnixSocket binds the hub's API on a unix socket (hub_bind_url and
 	// hub_connect_url), so managed services get a socket API URL.
 	UnixSocket bool
+	// Venv runs the hub of another virtualenv than VenvDir (relative to
+	// the repository root unless absolute): a second hub with packages
+	// of its own, such as an authenticator. Missing, it skips the test,
+	// or fails it under make test, naming the make target in VenvTarget.
+	Venv       string
+	VenvTarget string
+	// Port is the public port (the proxy's) when the test must know it
+	// before the hub starts; 0 picks a free one.
+	Port int
 }
 
 // adminService is the rig's own service, whose token drives the REST API.

@@ -27,6 +27,7 @@ type Hub struct {
 
 	hubPort, proxyAPIPort int
 	proxyToken            string
+	exe                   string // the jupyterhub executable
 	config                string
 	services              []Service
 	env                   []string
@@ -44,8 +45,16 @@ const StartTimeout = 90 * time.Second
 func Start(t testing.TB, opts Options) *Hub {
 	t.Helper()
 	Require(t)
+	exe := JupyterHubPath()
+	if opts.Venv != "" {
+		exe = requireVenv(t, opts.Venv, opts.VenvTarget)
+	}
+	port := opts.Port
+	if port == 0 {
+		port = FreePort(t)
+	}
 	h := &Hub{
-		URL:          fmt.Sprintf("http://127.0.0.1:%d", FreePort(t)),
+		URL:          fmt.Sprintf("http://127.0.0.1:%d", port),
 		AdminToken:   RandomToken(),
 		Dir:          t.TempDir(),
 		hubPort:      FreePort(t),
@@ -53,7 +62,8 @@ func Start(t testing.TB, opts Options) *Hub {
 		proxyToken:   RandomToken(),
 		services:     opts.Services,
 		env:          opts.Env,
-		version:      HubVersion(t),
+		exe:          exe,
+		version:      versionOf(t, exe),
 	}
 	h.APIURL = fmt.Sprintf("http://127.0.0.1:%d/hub/api", h.hubPort)
 	h.applyShape(t, opts)
@@ -78,7 +88,7 @@ func (h *Hub) start(t testing.TB) {
 		}
 	}
 	env = append(env, h.env...)
-	h.proc = startIn(t, h.Dir, JupyterHubPath(), env, "-f", h.config)
+	h.proc = startIn(t, h.Dir, h.exe, env, "-f", h.config)
 	t.Cleanup(func() { h.stop() })
 	if err := h.waitReady(StartTimeout); err != nil {
 		t.Fatalf("JupyterHub did not come up: %v\nhub log:\n%s", err, h.LogTail())

@@ -81,6 +81,21 @@ func Require(t testing.TB) {
 	SkipOrFail(t, fmt.Sprintf("integration test needs a real JupyterHub and configurable-http-proxy; missing %v: %s", missing, how))
 }
 
+// requireVenv returns the jupyterhub executable of the virtualenv dir
+// (relative to the repository root unless absolute), or ends the test as
+// Require does, saying which make target installs it.
+func requireVenv(t testing.TB, dir, target string) string {
+	t.Helper()
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(RepoRoot(), dir)
+	}
+	exe := filepath.Join(dir, "bin", "jupyterhub")
+	if _, err := os.Stat(exe); err != nil {
+		SkipOrFail(t, fmt.Sprintf("this test runs a second JupyterHub from %s, which is missing: run `make %s` (make test does)", dir, target))
+	}
+	return exe
+}
+
 // SkipOrFail ends a test whose real peer is not installed: msg, which
 // should say how to install it, skips the test on a plain `go test` and
 // fails it under `make test` and in CI, where nothing may skip.

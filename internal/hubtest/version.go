@@ -82,7 +82,12 @@ var hubVersions struct {
 func HubVersion(t testing.TB) Version {
 	t.Helper()
 	Require(t)
-	path := JupyterHubPath()
+	return versionOf(t, JupyterHubPath())
+}
+
+// versionOf is the version of the hub executable at path, asked once.
+func versionOf(t testing.TB, path string) Version {
+	t.Helper()
 	hubVersions.Lock()
 	defer hubVersions.Unlock()
 	if v, ok := hubVersions.byPath[path]; ok {

@@ -8,7 +8,8 @@
 //   - the configuration from the environment (hubauth.FromEnv), with
 //     every problem, the command's own included, reported at once;
 //   - the logger, the hubauth.Authenticator with the metrics observer, the
-//     operations listener (/metrics, /healthz, /readyz) and the access log;
+//     operations listener (/metrics, /healthz, /readyz), where a command may
+//     register metrics of its own (Service.Metrics), and the access log;
 //   - the server (hubauth.Server: the address, internal SSL, bounded
 //     reads), SIGTERM and SIGINT, and the exit status.
 package service

@@ -75,6 +75,15 @@ func (o *opsListener) observer() *hubauth.Observer {
 	return o.metrics.Observer()
 }
 
+// registerer is where a command's own metrics go: the listener's
+// registry, or, when the listener is off, one that no one reads.
+func (o *opsListener) registerer() prometheus.Registerer {
+	if o == nil {
+		return prometheus.NewRegistry()
+	}
+	return o.reg
+}
+
 // handler serves /metrics, and /healthz and /readyz (the hub's API
 // answers).
 func (o *opsListener) handler(auth *hubauth.Authenticator) http.Handler {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hubauth-go/whoami/hubauth"
@@ -65,6 +66,7 @@ func TestListenOps(t *testing.T) {
 				ops.ln.Close()
 			} else {
 				require.Nil(t, ops.observer(), "off: nothing observes")
+				require.NotNil(t, ops.registerer(), "off: a command registers all the same")
 			}
 		})
 	}
@@ -92,6 +94,10 @@ func TestOpsServe(t *testing.T) {
 		AccessScopes: []string{"access:services!service=x"}, CacheSize: 10, HubTimeout: time.Second,
 	}, hubauth.WithObserver(ops.observer()))
 	require.NoError(t, err)
+	// A command's own metric, registered where Service.Metrics points.
+	own := prometheus.NewCounter(prometheus.CounterOpts{Name: "command_things_total", Help: "Things."})
+	ops.registerer().MustRegister(own)
+	own.Add(2)
 	var logs bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{Auth: auth, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
@@ -120,6 +126,7 @@ func TestOpsServe(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Contains(t, string(body), "go_goroutines", "the process's own metrics are there too")
+	require.Contains(t, string(body), "command_things_total 2", "and the command's")
 	require.Contains(t, string(body), `hubauth_hub_request_duration_seconds_count{method="GET",path="/",result="200"} 1`)
 	require.Contains(t, logs.String(), "operations listener")
 

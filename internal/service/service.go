@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hubauth-go/whoami/hubauth"
 )
 
@@ -49,6 +51,11 @@ type Service struct {
 	Config hubauth.Config
 	Auth   *hubauth.Authenticator
 	Logger *slog.Logger
+	// Metrics is where the command registers metrics of its own, served
+	// at /metrics on the operations listener beside hubauth's. When the
+	// listener is off it is a registry no one reads, so a command
+	// registers the same way either way.
+	Metrics prometheus.Registerer
 	// Server serves Start's handler; Start may change its bounds (an
 	// upload-streaming proxy lifts the body size limit).
 	Server *hubauth.Server
@@ -180,7 +187,8 @@ func Run(ctx context.Context, cmd Command, args []string, stdout, stderr io.Writ
 		ops.close()
 		return err
 	}
-	s := &Service{Config: cfg, Auth: auth, Logger: logger, Server: srv, Args: fs.Args(), Stdout: stdout, Stderr: stderr}
+	s := &Service{Config: cfg, Auth: auth, Logger: logger, Metrics: ops.registerer(), Server: srv,
+		Args: fs.Args(), Stdout: stdout, Stderr: stderr}
 	handler, err := cmd.Start(ctx, s)
 	if err != nil || handler == nil {
 		s.cleanup()
