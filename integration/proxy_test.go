@@ -48,7 +48,6 @@ func startProxyRig(t *testing.T, flags ...string) *proxyRig {
 	}
 	r.startApp(t)
 	// testapp thinks it lives at "/".
-	// testapp thinks it lives at "/".
 	cmd := append([]string{r.proxyBin, "-upstream", "http://" + r.appAddr, "-strip-prefix",
 		"-forward-auth-listen", r.forwardAuthAddr}, flags...)
 	r.hub = hubtest.Start(t, hubtest.Options{
