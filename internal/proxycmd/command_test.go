@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,27 +42,9 @@ func serviceEnv(t *testing.T) string {
 	return addr
 }
 
-// syncBuffer collects output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func run(t *testing.T, ctx context.Context, args ...string) (error, string) {
 	t.Helper()
-	var out syncBuffer
+	var out hubtest.LockedBuffer
 	err := service.Run(ctx, Command(), args, &out, &out)
 	return err, out.String()
 }
