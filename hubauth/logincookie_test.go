@@ -327,20 +327,6 @@ func TestOpenedCookieCacheConcurrent(t *testing.T) {
 	require.LessOrEqual(t, o.login.opened.len(), cfg.CacheSize)
 }
 
-func TestMaxAgeSeconds(t *testing.T) {
-	for _, tc := range []struct {
-		in   time.Duration
-		want int64
-	}{
-		{500 * time.Millisecond, 1}, // not 0, which securecookie reads as no limit
-		{time.Second, 1},
-		{1500 * time.Millisecond, 2},
-		{defaultLoginMaxAge, int64(defaultLoginMaxAge / time.Second)},
-	} {
-		require.Equal(t, tc.want, maxAgeSeconds(tc.in), tc.in.String())
-	}
-}
-
 func TestCookieValue(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

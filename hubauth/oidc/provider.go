@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/hubauth-go/whoami/hubauth"
+	"github.com/hubauth-go/whoami/hubauth/internal/sealkeys"
 )
 
 // Provider is an OpenID Connect provider for the hub's users. It is an
@@ -131,7 +132,7 @@ func New(login *hubauth.OAuth, cfg Config) (*Provider, error) {
 func (p *Provider) setKeys(keys []SigningKey) error {
 	if len(keys) == 0 {
 		src := secrets(p.hub)[0]
-		rsaKey, err := deriveRSAKey(src.bytes, "hubauth/v1 oidc "+src.origin+" signing-key rsa-2048 "+p.hub.ClientID)
+		rsaKey, err := deriveRSAKey(src.Bytes, sealkeys.Info(src, keyScope, "signing-key rsa-2048", p.hub.ClientID))
 		if err != nil {
 			return err
 		}

@@ -1,50 +1,20 @@
 package oidc
 
 import (
-	"crypto/hkdf"
-	"crypto/sha256"
 	"time"
 
 	"github.com/gorilla/securecookie"
 
 	"github.com/hubauth-go/whoami/hubauth"
+	"github.com/hubauth-go/whoami/hubauth/internal/sealkeys"
 )
 
 // The codes and access tokens the provider hands out are sealed, not
 // stored: encrypted and signed (gorilla/securecookie: AES-256-CTR and
 // HMAC-SHA-256, with the time of sealing under the MAC), each kind under
-// keys of its own. Every replica derives the same keys from the same
-// secret, so whichever replica a client reaches opens what another
+// keys of its own (package sealkeys, as hubauth's cookies). Every replica
+// derives the same keys from the same secret, so whichever replica a client reaches opens what another
 // sealed, and a restarted process opens what it sealed before.
-
-// secret is one source of key material, with where it came from, which
-// goes into every derivation: a configured secret and an API token with
-// the same bytes still give different keys.
-type secret struct {
-	bytes  []byte
-	origin string
-}
-
-// secrets are the service's secrets, newest first: HUBAUTH_COOKIE_SECRET
-// (else the API token), then HUBAUTH_OLD_COOKIE_SECRETS, which still open
-// what they sealed while a rotation is under way.
-func secrets(cfg hubauth.Config) []secret {
-	s := []secret{{[]byte(cfg.APIToken), "api-token"}}
-	if len(cfg.CookieSecret) > 0 {
-		s[0] = secret{cfg.CookieSecret, "cookie-secret"}
-	}
-	for _, old := range cfg.OldCookieSecrets {
-		s = append(s, secret{old, "cookie-secret"})
-	}
-	return s
-}
-
-// deriveKey makes n bytes of key material for purpose from one secret.
-// The client id in the info keeps two services that share a secret from
-// accepting each other's codes and tokens.
-func (s secret) deriveKey(cfg hubauth.Config, purpose string, n int) ([]byte, error) {
-	return hkdf.Key(sha256.New, s.bytes, nil, "hubauth/v1 oidc "+s.origin+" "+purpose+" "+cfg.ClientID, n)
-}
 
 // maxSealed bounds the length of a sealed value, sealed or opened: a
 // code carries a redirect URI, a nonce and the hub's code.
@@ -59,23 +29,21 @@ type sealer struct {
 // newSealer makes the sealer of one kind, whose values are refused once
 // older than maxAge.
 func newSealer(cfg hubauth.Config, name string, maxAge time.Duration) (*sealer, error) {
-	s := &sealer{name: name}
-	for _, src := range secrets(cfg) {
-		hashKey, err := src.deriveKey(cfg, name+" hmac-sha256", 32)
-		if err != nil {
-			return nil, err
-		}
-		blockKey, err := src.deriveKey(cfg, name+" aes-256", 32)
-		if err != nil {
-			return nil, err
-		}
-		sc := securecookie.New(hashKey, blockKey)
-		sc.SetSerializer(securecookie.JSONEncoder{})
-		sc.MaxAge(int((maxAge + time.Second - 1) / time.Second))
-		sc.MaxLength(maxSealed)
-		s.codecs = append(s.codecs, sc)
+	codecs, err := sealkeys.Codecs(secrets(cfg), keyScope, name, cfg.ClientID, maxAge, maxSealed)
+	if err != nil {
+		return nil, err
 	}
-	return s, nil
+	return &sealer{name: name, codecs: codecs}, nil
+}
+
+// keyScope keeps the provider's keys apart from hubauth's cookie keys,
+// derived from the same secrets.
+const keyScope = "oidc "
+
+// secrets are the service's secrets, newest first: HUBAUTH_COOKIE_SECRET
+// (else the API token), then HUBAUTH_OLD_COOKIE_SECRETS.
+func secrets(cfg hubauth.Config) []sealkeys.Secret {
+	return sealkeys.Secrets(cfg.CookieSecret, cfg.APIToken, cfg.OldCookieSecrets)
 }
 
 // seal encrypts and signs v with the newest key.
